@@ -1,0 +1,70 @@
+using System.Buffers.Binary;
+using NetLab.Core.Addressing;
+
+namespace NetLab.Core.Checksums;
+
+/// <summary>
+/// The Internet checksum: RFC 1071 one's-complement sum, and RFC 1624 incremental update.
+/// Sums are kept as 64-bit accumulators of big-endian 16-bit words, folded at the end.
+/// </summary>
+public static class InternetChecksum
+{
+    /// <summary>Adds <paramref name="data"/> to a running sum (RFC 1071 §4.1). Only the last chunk may be odd-sized.</summary>
+    public static ulong Add(ulong sum, ReadOnlySpan<byte> data)
+    {
+        ulong s = 0;
+        int i = 0;
+        // 8 bytes at a time: split into two 32-bit words so the 64-bit accumulator cannot overflow.
+        for (; i + 8 <= data.Length; i += 8)
+        {
+            ulong w = BinaryPrimitives.ReadUInt64BigEndian(data[i..]);
+            s += (w >> 32) + (w & 0xFFFF_FFFF);
+        }
+        if (i + 4 <= data.Length) { s += BinaryPrimitives.ReadUInt32BigEndian(data[i..]); i += 4; }
+        if (i + 2 <= data.Length) { s += BinaryPrimitives.ReadUInt16BigEndian(data[i..]); i += 2; }
+        if (i < data.Length) s += (ulong)data[i] << 8;
+        return sum + s;
+    }
+
+    public static ulong Add(ulong sum, ushort word) => sum + word;
+
+    /// <summary>Folds the carries into 16 bits (the end-around carry of RFC 1071 §2).</summary>
+    public static ushort Fold(ulong sum)
+    {
+        while ((sum >> 16) != 0) sum = (sum & 0xFFFF) + (sum >> 16);
+        return (ushort)sum;
+    }
+
+    /// <summary>The checksum field value: the complement of the folded sum.</summary>
+    public static ushort Finish(ulong sum) => (ushort)~Fold(sum);
+
+    public static ushort Compute(ReadOnlySpan<byte> data) => Finish(Add(0, data));
+
+    /// <summary>True when data that includes its checksum field sums to 0xFFFF.</summary>
+    public static bool IsValid(ReadOnlySpan<byte> data) => Fold(Add(0, data)) == 0xFFFF;
+
+    /// <summary>The TCP/UDP pseudo-header sum (RFC 768, RFC 9293 §3.1).</summary>
+    public static ulong PseudoHeader(Ipv4Address source, Ipv4Address destination, byte protocol, int length) =>
+        (ulong)(source.Value >> 16) + (source.Value & 0xFFFF)
+        + (destination.Value >> 16) + (destination.Value & 0xFFFF)
+        + protocol + (uint)length;
+
+    /// <summary>
+    /// RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), for a 16-bit field changing from m to m'
+    /// (Linux: csum_replace2). Used when a router decrements the TTL.
+    /// </summary>
+    public static ushort Update(ushort checksum, ushort oldWord, ushort newWord)
+    {
+        ulong sum = (ushort)~checksum + (ulong)(ushort)~oldWord + newWord;
+        return (ushort)~Fold(sum);
+    }
+
+    /// <summary>RFC 1624 update for a 32-bit field (e.g. an address rewritten by NAT; Linux csum_replace4).</summary>
+    public static ushort Update(ushort checksum, uint oldValue, uint newValue)
+    {
+        ulong sum = (ushort)~checksum
+            + (ulong)(ushort)~(oldValue >> 16) + (ushort)~(oldValue & 0xFFFF)
+            + (newValue >> 16) + (newValue & 0xFFFF);
+        return (ushort)~Fold(sum);
+    }
+}

@@ -1,0 +1,210 @@
+namespace NetLab.Core.Time;
+
+/// <summary>
+/// The event loop of one world: a binary min-heap of timers keyed by (time, sequence), so events
+/// due at the same instant run first in, first out and a run is a pure function of its inputs
+/// (CONVENTIONS rule 5). Single-threaded: only the loop's own thread may touch it.
+/// </summary>
+public sealed class Scheduler
+{
+    private SimTimer[] _heap = new SimTimer[1024];
+    private int _count;
+    private long _sequence;
+    private long _now;
+    private readonly Stack<SimTimer> _postPool = new();
+
+    public Scheduler()
+    {
+        TimeProvider = new VirtualTimeProvider(this);
+        SynchronizationContext = new SchedulerSynchronizationContext(this);
+    }
+
+    public SimTime Now => new(_now);
+
+    /// <summary>Events still to run.</summary>
+    public int Pending => _count;
+
+    /// <summary>Events dispatched since the world began.</summary>
+    public long Dispatched { get; private set; }
+
+    public TimeProvider TimeProvider { get; }
+
+    public SynchronizationContext SynchronizationContext { get; }
+
+    /// <summary>Runs <paramref name="action"/> after <paramref name="delay"/> (allocates: not for per-packet work).</summary>
+    public SimTimer After(SimDuration delay, Action action)
+    {
+        var t = new SimTimer(this, action);
+        Arm(t, _now + Math.Max(0, delay.Nanoseconds));
+        return t;
+    }
+
+    /// <summary>Runs <paramref name="action"/> at <paramref name="at"/> (allocates: not for per-packet work).</summary>
+    public SimTimer At(SimTime at, Action action)
+    {
+        var t = new SimTimer(this, action);
+        Arm(t, Math.Max(_now, at.Nanoseconds));
+        return t;
+    }
+
+    /// <summary>Queues a callback at the current instant, after everything already due now.</summary>
+    public void Post(SendOrPostCallback callback, object? state)
+    {
+        var t = _postPool.Count > 0 ? _postPool.Pop() : new SimTimer(this);
+        t.PostCallback = callback;
+        t.PostState = state;
+        Arm(t, _now);
+    }
+
+    internal void ReturnPosted(SimTimer t) => _postPool.Push(t);
+
+    internal void Arm(SimTimer t, long due)
+    {
+        if (due < _now) due = _now;
+        t.Due = due;
+        t.Sequence = _sequence++;
+        if (t.HeapIndex < 0)
+        {
+            if (_count == _heap.Length) Array.Resize(ref _heap, _count * 2);
+            t.HeapIndex = _count;
+            _heap[_count++] = t;
+            SiftUp(t.HeapIndex);
+        }
+        else
+        {
+            // Re-armed: the key only grows in sequence; it may move either way in time.
+            int i = t.HeapIndex;
+            SiftUp(i);
+            SiftDown(t.HeapIndex);
+        }
+    }
+
+    internal void Cancel(SimTimer t)
+    {
+        int i = t.HeapIndex;
+        if (i < 0) return;
+        t.HeapIndex = -1;
+        _count--;
+        if (i == _count) { _heap[_count] = null!; return; }
+        var last = _heap[_count];
+        _heap[_count] = null!;
+        _heap[i] = last;
+        last.HeapIndex = i;
+        SiftUp(i);
+        SiftDown(last.HeapIndex);
+    }
+
+    /// <summary>Runs one event if any is due at or before <paramref name="limit"/>.</summary>
+    public bool Step(SimTime limit)
+    {
+        if (_count == 0) return false;
+        var t = _heap[0];
+        if (t.Due > limit.Nanoseconds) return false;
+        RemoveRoot();
+        _now = t.Due;
+        Dispatched++;
+        t.Fire();
+        return true;
+    }
+
+    /// <summary>Runs every event due up to <paramref name="end"/>, then sets the clock to it.</summary>
+    public void RunUntil(SimTime end)
+    {
+        var previous = SynchronizationContext.Current;
+        SynchronizationContext.SetSynchronizationContext(SynchronizationContext);
+        try
+        {
+            while (Step(end)) { }
+            if (end.Nanoseconds > _now && end != SimTime.MaxValue) _now = end.Nanoseconds;
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(previous);
+        }
+    }
+
+    public void RunFor(SimDuration d) => RunUntil(Now + d);
+
+    /// <summary>Runs until no event is left (or <paramref name="limit"/>): for tests.</summary>
+    public void RunUntilIdle(SimTime? limit = null) => RunUntil(limit ?? SimTime.MaxValue);
+
+    /// <summary>Runs the loop until <paramref name="task"/> completes; throws if the world goes idle first.</summary>
+    public T Run<T>(Task<T> task, SimTime? limit = null)
+    {
+        RunUntilTaskDone(task, limit ?? SimTime.MaxValue);
+        return task.GetAwaiter().GetResult();
+    }
+
+    public void Run(Task task, SimTime? limit = null)
+    {
+        RunUntilTaskDone(task, limit ?? SimTime.MaxValue);
+        task.GetAwaiter().GetResult();
+    }
+
+    private void RunUntilTaskDone(Task task, SimTime limit)
+    {
+        var previous = SynchronizationContext.Current;
+        SynchronizationContext.SetSynchronizationContext(SynchronizationContext);
+        try
+        {
+            while (!task.IsCompleted && Step(limit)) { }
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(previous);
+        }
+        if (!task.IsCompleted)
+            throw new InvalidOperationException($"The world went idle at {Now}s before the task completed.");
+    }
+
+    private void RemoveRoot()
+    {
+        var root = _heap[0];
+        root.HeapIndex = -1;
+        _count--;
+        if (_count == 0) { _heap[0] = null!; return; }
+        var last = _heap[_count];
+        _heap[_count] = null!;
+        _heap[0] = last;
+        last.HeapIndex = 0;
+        SiftDown(0);
+    }
+
+    private static bool Less(SimTimer a, SimTimer b) =>
+        a.Due < b.Due || (a.Due == b.Due && a.Sequence < b.Sequence);
+
+    private void SiftUp(int i)
+    {
+        var item = _heap[i];
+        while (i > 0)
+        {
+            int parent = (i - 1) >> 1;
+            var p = _heap[parent];
+            if (!Less(item, p)) break;
+            _heap[i] = p;
+            p.HeapIndex = i;
+            i = parent;
+        }
+        _heap[i] = item;
+        item.HeapIndex = i;
+    }
+
+    private void SiftDown(int i)
+    {
+        var item = _heap[i];
+        int half = _count >> 1;
+        while (i < half)
+        {
+            int child = 2 * i + 1;
+            var c = _heap[child];
+            int right = child + 1;
+            if (right < _count && Less(_heap[right], c)) { child = right; c = _heap[right]; }
+            if (!Less(c, item)) break;
+            _heap[i] = c;
+            c.HeapIndex = i;
+            i = child;
+        }
+        _heap[i] = item;
+        item.HeapIndex = i;
+    }
+}
