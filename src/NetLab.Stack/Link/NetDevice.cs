@@ -1,0 +1,140 @@
+using NetLab.Core.Addressing;
+using NetLab.Core.Packets;
+
+namespace NetLab.Stack.Link;
+
+[Flags]
+public enum DeviceFlags
+{
+    None = 0,
+    Up = 1,
+    Broadcast = 2,
+    Loopback = 8,
+    PointToPoint = 16,
+    NoArp = 128,
+    Promisc = 256,
+    Multicast = 4096,
+}
+
+/// <summary>Counters with the names of struct rtnl_link_stats64 (ip -s link, ethtool -S).</summary>
+public sealed class DeviceStats
+{
+    public long RxPackets, TxPackets, RxBytes, TxBytes, RxErrors, TxErrors, RxDropped, TxDropped, Multicast,
+        Collisions, RxLengthErrors, RxOverErrors, RxCrcErrors, RxFrameErrors, RxFifoErrors, RxMissedErrors,
+        TxAbortedErrors, TxCarrierErrors, TxFifoErrors, TxHeartbeatErrors, TxWindowErrors, RxNohandler;
+}
+
+/// <summary>
+/// A network interface (struct net_device): name, ifindex, MAC, MTU, flags, a transmit queue,
+/// and the receive hook into its host. Frames handed to <see cref="Xmit"/> carry their link header.
+/// </summary>
+public abstract class NetDevice
+{
+    private readonly List<IPacketTap> _taps = [];
+
+    protected NetDevice(Host host, string name, int ifIndex, MacAddress mac, int mtu, DeviceFlags flags, int txQueueLen)
+    {
+        Host = host;
+        Name = name;
+        IfIndex = ifIndex;
+        Mac = mac;
+        Mtu = mtu;
+        Flags = flags;
+        Qdisc = new PfifoQueue(txQueueLen);
+    }
+
+    public Host Host { get; }
+    public string Name { get; }
+    public int IfIndex { get; }
+    public MacAddress Mac { get; set; }
+    public int Mtu { get; set; }
+    /// <summary>The largest MTU the device accepts (ip link set mtu checks it).</summary>
+    public virtual int MaxMtu => 9000;
+    public DeviceFlags Flags { get; protected set; }
+    public DeviceStats Stats { get; } = new();
+
+    /// <summary>The device's root qdisc (pfifo with txqueuelen until the tc issue lands).</summary>
+    public PfifoQueue Qdisc { get; }
+    public int TxQueueLen { get => Qdisc.Limit; set => Qdisc.Limit = value; }
+
+    public bool IsUp => (Flags & DeviceFlags.Up) != 0;
+    /// <summary>Carrier (LOWER_UP): a cable with a live far end.</summary>
+    public bool HasCarrier { get; protected set; }
+    /// <summary>Operational state as ip link prints it: UP only when administratively up with carrier.</summary>
+    public string OperState => !IsUp ? "DOWN" : HasCarrier ? "UP" : (Flags & DeviceFlags.Loopback) != 0 ? "UNKNOWN" : "DOWN";
+    public bool IsLoopback => (Flags & DeviceFlags.Loopback) != 0;
+    public bool NoArp => (Flags & DeviceFlags.NoArp) != 0;
+
+    public void AddTap(IPacketTap tap) => _taps.Add(tap);
+    public void RemoveTap(IPacketTap tap) => _taps.Remove(tap);
+
+    /// <summary>ip link set DEV up / down.</summary>
+    public void SetUp(bool up)
+    {
+        if (up == IsUp) return;
+        Flags = up ? Flags | DeviceFlags.Up : Flags & ~DeviceFlags.Up;
+        if (!up) Qdisc.Purge();
+        Host.OnDeviceStateChanged(this);
+    }
+
+    /// <summary>
+    /// dev_queue_xmit(): enqueue a link-layer frame on the qdisc and kick the driver. Takes ownership.
+    /// </summary>
+    public void Xmit(Packet frame)
+    {
+        if (!IsUp)
+        {
+            Stats.TxDropped++;
+            Host.Drop(frame, SkbDropReason.Dev);
+            return;
+        }
+        if (!Qdisc.TryEnqueue(frame))
+        {
+            Host.Drop(frame, SkbDropReason.Qdisc);
+            return;
+        }
+        RunQueue();
+    }
+
+    /// <summary>qdisc_run(): hand queued frames to the driver while it can take them.</summary>
+    protected void RunQueue()
+    {
+        while (CanTransmit && Qdisc.Dequeue() is { } frame)
+        {
+            DeliverToTaps(TapDirection.Transmitted, frame);
+            Stats.TxPackets++;
+            Stats.TxBytes += frame.Length;
+            StartXmit(frame);
+        }
+    }
+
+    /// <summary>Whether the driver's TX ring has room (netif_queue_stopped inverted).</summary>
+    protected abstract bool CanTransmit { get; }
+
+    /// <summary>ndo_start_xmit: put the frame on the medium. Takes ownership.</summary>
+    protected abstract void StartXmit(Packet frame);
+
+    /// <summary>The driver received a frame: count it, show it to taps, pass it up (netif_receive_skb). Takes ownership.</summary>
+    protected void ReceiveFromDriver(Packet frame)
+    {
+        if (!IsUp)
+        {
+            frame.Dispose();
+            return;
+        }
+        frame.IngressIfIndex = IfIndex;
+        frame.Timestamp = Host.Scheduler.Now.Nanoseconds;
+        Stats.RxPackets++;
+        Stats.RxBytes += frame.Length;
+        DeliverToTaps(TapDirection.Received, frame);
+        Host.NetifReceive(this, frame);
+    }
+
+    private void DeliverToTaps(TapDirection direction, Packet frame)
+    {
+        for (int i = 0; i < _taps.Count; i++)
+            _taps[i].OnFrame(this, direction, frame.Data, Host.Scheduler.Now.Nanoseconds);
+    }
+
+    public override string ToString() => Name;
+}

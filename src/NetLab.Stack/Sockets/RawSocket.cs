@@ -1,0 +1,101 @@
+using NetLab.Core.Addressing;
+using NetLab.Core.Packets;
+using NetLab.Stack.Icmp;
+using NetLab.Stack.IPv4;
+
+namespace NetLab.Stack.Sockets;
+
+/// <summary>A datagram received on a raw socket: the whole IP datagram, header included (as Linux's raw IPv4 sockets return it).</summary>
+public sealed record RawDatagram(byte[] Datagram, Ipv4Address Source, int IfIndex, long TimestampNs);
+
+/// <summary>
+/// socket(AF_INET, SOCK_RAW, protocol): sees a copy of every datagram of its protocol delivered to
+/// this host (raw_v4_input) and sends transport messages that the stack wraps in IPv4. ping and
+/// traceroute -I use it with IPPROTO_ICMP.
+/// </summary>
+public sealed class RawSocket : IDisposable
+{
+    private readonly Host _host;
+    private readonly Queue<RawDatagram> _queue = new();
+    private TaskCompletionSource? _readable;
+    private long _rmemAlloc;
+    private bool _closed;
+
+    internal RawSocket(Host host, byte protocol)
+    {
+        _host = host;
+        Protocol = protocol;
+        ReceiveBufferSize = host.Core.RmemDefault;
+        host.Ipv4.AddRawSocket(this);
+    }
+
+    public static RawSocket Open(Host host, byte protocol) => new(host, protocol);
+
+    public byte Protocol { get; }
+    public int Ttl { get; set; } = -1;
+    public byte Tos { get; set; }
+    public PmtuDisc PmtuDisc { get; set; }
+    public bool Broadcast { get; set; }
+    public int BoundDevice { get; set; }
+    public int ReceiveBufferSize { get; set; }
+    /// <summary>ICMP_FILTER: bit n set drops ICMP type n before queueing.</summary>
+    public uint IcmpFilter { get; set; }
+
+    public int Queued => _queue.Count;
+
+    /// <summary>Sends <paramref name="message"/> (e.g. an ICMP header and data, checksum filled by the caller).</summary>
+    public Errno SendTo(ReadOnlySpan<byte> message, Ipv4Address destination, Ipv4Address source = default)
+    {
+        if (_closed) return Errno.EINVAL;
+        var pkt = _host.Pool.Rent(PacketPool.DefaultHeadroom, message.Length);
+        message.CopyTo(pkt.Data);
+        if (Protocol == IpProtocol.Icmp && message.Length > 0) _host.Icmp.CountOutgoing(message[0]);
+        return _host.Ipv4.Output(pkt, new IpSendParams(source, destination, Protocol, Ttl, Tos, PmtuDisc,
+            BoundDevice, false, Broadcast));
+    }
+
+    /// <summary>raw_rcv(): a copy of the datagram (Data or NetworkOffset at the IP header). Does not take ownership.</summary>
+    internal void Deliver(Packet pkt)
+    {
+        if (_closed) return;
+        var ip = Ipv4HeaderView.ForEmit(pkt.Buffer[pkt.NetworkOffset..]);
+        int total = ip.TotalLength;
+        if (Protocol == IpProtocol.Icmp && total > ip.HeaderLength)
+        {
+            byte type = pkt.Buffer[pkt.NetworkOffset + ip.HeaderLength];
+            if (type < 32 && (IcmpFilter & (1u << type)) != 0) return;
+        }
+        if (_rmemAlloc > ReceiveBufferSize) return; // sk_rcvbuf full: raw sockets drop silently
+        var copy = pkt.Buffer.Slice(pkt.NetworkOffset, total).ToArray();
+        _rmemAlloc += copy.Length + 576;
+        _queue.Enqueue(new RawDatagram(copy, ip.Source, pkt.IngressIfIndex, _host.Now.Nanoseconds));
+        var r = _readable;
+        _readable = null;
+        r?.TrySetResult();
+    }
+
+    public bool TryReceive(out RawDatagram? datagram)
+    {
+        if (!_queue.TryDequeue(out datagram)) return false;
+        _rmemAlloc -= datagram.Datagram.Length + 576;
+        return true;
+    }
+
+    public async ValueTask<RawDatagram> ReceiveAsync(CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            if (TryReceive(out var d)) return d!;
+            _readable ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            await _readable.Task.WaitAsync(cancellationToken);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_closed) return;
+        _closed = true;
+        _host.Ipv4.RemoveRawSocket(this);
+        _queue.Clear();
+    }
+}

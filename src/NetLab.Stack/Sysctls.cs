@@ -1,0 +1,96 @@
+using NetLab.Core.Sysctl;
+
+namespace NetLab.Stack;
+
+/// <summary>net.core.* (Documentation/admin-guide/sysctl/net.rst).</summary>
+public sealed class NetCoreSysctls
+{
+    [Sysctl("somaxconn", Min = 0, Max = int.MaxValue)] public int Somaxconn { get; set; } = 4096;
+    [Sysctl("netdev_max_backlog", Min = 0, Max = int.MaxValue)] public int NetdevMaxBacklog { get; set; } = 1000;
+    [Sysctl("rmem_default", Min = 4608, Max = int.MaxValue)] public int RmemDefault { get; set; } = 212992;
+    [Sysctl("rmem_max", Min = 4608, Max = int.MaxValue)] public int RmemMax { get; set; } = 212992;
+    [Sysctl("wmem_default", Min = 4608, Max = int.MaxValue)] public int WmemDefault { get; set; } = 212992;
+    [Sysctl("wmem_max", Min = 4608, Max = int.MaxValue)] public int WmemMax { get; set; } = 212992;
+}
+
+/// <summary>net.ipv4.* (Documentation/networking/ip-sysctl.rst), Linux defaults.</summary>
+public sealed class Ipv4Sysctls
+{
+    private int _ipForward;
+
+    /// <summary>Setting it sets forwarding on every device, as devinet_sysctl_forward() does.</summary>
+    [Sysctl("ip_forward", Min = 0, Max = 1)]
+    public int IpForward
+    {
+        get => _ipForward;
+        set { _ipForward = value; ForwardingChanged?.Invoke(value); }
+    }
+
+    internal event Action<int>? ForwardingChanged;
+
+    [Sysctl("ip_default_ttl", Min = 1, Max = 255)] public int IpDefaultTtl { get; set; } = 64;
+    [Sysctl("ip_no_pmtu_disc", Min = 0, Max = 3)] public int IpNoPmtuDisc { get; set; }
+    [Sysctl("ip_local_port_range")] public int[] IpLocalPortRange { get; set; } = [32768, 60999];
+    [Sysctl("ip_nonlocal_bind", Min = 0, Max = 1)] public int IpNonlocalBind { get; set; }
+
+    [Sysctl("icmp_echo_ignore_all", Min = 0, Max = 1)] public int IcmpEchoIgnoreAll { get; set; }
+    [Sysctl("icmp_echo_ignore_broadcasts", Min = 0, Max = 1)] public int IcmpEchoIgnoreBroadcasts { get; set; } = 1;
+    [Sysctl("icmp_ratelimit", Min = 0, Max = int.MaxValue)] public int IcmpRatelimit { get; set; } = 1000;
+    /// <summary>Bit per ICMP type that is rate limited: 6168 = 0x1818 = dest unreach, source quench, time exceeded, param problem.</summary>
+    [Sysctl("icmp_ratemask", Min = 0, Max = int.MaxValue)] public int IcmpRatemask { get; set; } = 6168;
+    [Sysctl("icmp_msgs_per_sec", Min = 0, Max = int.MaxValue)] public int IcmpMsgsPerSec { get; set; } = 1000;
+    [Sysctl("icmp_msgs_burst", Min = 0, Max = int.MaxValue)] public int IcmpMsgsBurst { get; set; } = 50;
+    [Sysctl("icmp_errors_use_inbound_ifaddr", Min = 0, Max = 1)] public int IcmpErrorsUseInboundIfaddr { get; set; }
+    [Sysctl("icmp_ignore_bogus_error_responses", Min = 0, Max = 1)] public int IcmpIgnoreBogusErrorResponses { get; set; } = 1;
+
+    [Sysctl("ipfrag_time", Min = 0, Max = int.MaxValue)] public int IpfragTime { get; set; } = 30;
+    [Sysctl("ipfrag_high_thresh", Min = 0, Max = int.MaxValue)] public long IpfragHighThresh { get; set; } = 4 * 1024 * 1024;
+    [Sysctl("ipfrag_low_thresh", Min = 0, Max = int.MaxValue)] public long IpfragLowThresh { get; set; } = 3 * 1024 * 1024;
+    [Sysctl("ipfrag_max_dist", Min = 0, Max = int.MaxValue)] public int IpfragMaxDist { get; set; } = 64;
+
+    [Sysctl("route.min_pmtu", Min = 68, Max = 65535)] public int RouteMinPmtu { get; set; } = 552;
+    [Sysctl("route.mtu_expires", Min = 0, Max = int.MaxValue)] public int RouteMtuExpires { get; set; } = 600;
+
+    [Sysctl("udp_rmem_min", Min = 1, Max = int.MaxValue)] public int UdpRmemMin { get; set; } = 4096;
+    [Sysctl("udp_wmem_min", Min = 1, Max = int.MaxValue)] public int UdpWmemMin { get; set; } = 4096;
+}
+
+/// <summary>net.ipv4.conf.&lt;dev&gt;.* (struct ipv4_devconf), Linux defaults.</summary>
+public sealed class Ipv4DevConf
+{
+    [Sysctl("forwarding", Min = 0, Max = 1)] public int Forwarding { get; set; }
+    [Sysctl("arp_announce", Min = 0, Max = 2)] public int ArpAnnounce { get; set; }
+    [Sysctl("arp_ignore", Min = 0, Max = 8)] public int ArpIgnore { get; set; }
+    [Sysctl("arp_filter", Min = 0, Max = 1)] public int ArpFilter { get; set; }
+    [Sysctl("arp_accept", Min = 0, Max = 2)] public int ArpAccept { get; set; }
+    [Sysctl("arp_notify", Min = 0, Max = 1)] public int ArpNotify { get; set; }
+    [Sysctl("send_redirects", Min = 0, Max = 1)] public int SendRedirects { get; set; } = 1;
+    [Sysctl("accept_redirects", Min = 0, Max = 1)] public int AcceptRedirects { get; set; } = 1;
+    [Sysctl("rp_filter", Min = 0, Max = 2)] public int RpFilter { get; set; }
+    [Sysctl("proxy_arp", Min = 0, Max = 1)] public int ProxyArp { get; set; }
+}
+
+/// <summary>net.ipv4.neigh.&lt;dev&gt;.* (struct neigh_parms), Linux defaults for ARP (arp_tbl).</summary>
+public sealed class NeighParms
+{
+    [Sysctl("base_reachable_time_ms", Min = 0, Max = int.MaxValue)] public int BaseReachableTimeMs { get; set; } = 30_000;
+    [Sysctl("delay_first_probe_time", Min = 0, Max = int.MaxValue)] public int DelayFirstProbeTime { get; set; } = 5;
+    [Sysctl("retrans_time_ms", Min = 0, Max = int.MaxValue)] public int RetransTimeMs { get; set; } = 1000;
+    [Sysctl("ucast_solicit", Min = 0, Max = int.MaxValue)] public int UcastSolicit { get; set; } = 3;
+    [Sysctl("mcast_solicit", Min = 0, Max = int.MaxValue)] public int McastSolicit { get; set; } = 3;
+    [Sysctl("mcast_resolicit", Min = 0, Max = int.MaxValue)] public int McastResolicit { get; set; }
+    [Sysctl("app_solicit", Min = 0, Max = int.MaxValue)] public int AppSolicit { get; set; }
+    [Sysctl("unres_qlen_bytes", Min = 0, Max = int.MaxValue)] public int UnresQlenBytes { get; set; } = 212992;
+    [Sysctl("gc_stale_time", Min = 0, Max = int.MaxValue)] public int GcStaleTime { get; set; } = 60;
+    /// <summary>In centiseconds (USER_HZ): 100 = 1 s.</summary>
+    [Sysctl("locktime", Min = 0, Max = int.MaxValue)] public int Locktime { get; set; } = 100;
+}
+
+/// <summary>net.ipv4.neigh.default.gc_* (table-wide, not per device).</summary>
+public sealed class NeighTableSysctls
+{
+    [Sysctl("gc_thresh1", Min = 0, Max = int.MaxValue)] public int GcThresh1 { get; set; } = 128;
+    [Sysctl("gc_thresh2", Min = 0, Max = int.MaxValue)] public int GcThresh2 { get; set; } = 512;
+    [Sysctl("gc_thresh3", Min = 0, Max = int.MaxValue)] public int GcThresh3 { get; set; } = 1024;
+    [Sysctl("gc_interval", Min = 0, Max = int.MaxValue)] public int GcInterval { get; set; } = 30;
+}
