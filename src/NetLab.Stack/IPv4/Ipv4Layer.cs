@@ -51,7 +51,7 @@ public sealed class Ipv4Layer
             scope ?? (prefix.Address.IsLoopback ? RouteScope.Host : RouteScope.Universe), secondary);
         _addresses.Add(addr);
         if (dev.IsUp) AddKernelRoutes(addr);
-        _host.Neighbours.OnAddressAdded(dev, addr);
+        // Linux announces nothing when an address is added; only NETDEV_UP with arp_notify does (NeighbourTable).
         return addr;
     }
 

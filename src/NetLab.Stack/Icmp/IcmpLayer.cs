@@ -170,7 +170,8 @@ public sealed class IcmpLayer
             // An error about an ICMP error (or an unknown type, which Linux treats as one) is never sent.
             if (payload.Length < 1 || IcmpType.IsError(payload[0]) || payload[0] > 18) return;
         }
-        bool loopback = inDev?.IsLoopback ?? false;
+        // Errors to ourselves leave through lo and are never rate limited.
+        bool loopback = (inDev?.IsLoopback ?? false) || _host.Ipv4.IsLocalAddress(ip.Source);
         if (!RateAllow(type, code, ip.Source, loopback)) return;
 
         int quote = Math.Min((int)ip.TotalLength, MaxQuotedBytes);
