@@ -183,6 +183,10 @@ public sealed class Ipv4Layer
         return MainTable.Lookup(destination);
     }
 
+    /// <summary>ip_route_output_key_hash_rcu(): a packet to 0.0.0.0 is sent to 127.0.0.1 (the notes' "ping 0.0.0.0").</summary>
+    public static Ipv4Address OutputDestination(Ipv4Address destination) =>
+        destination.IsUnspecified ? Ipv4Address.Loopback : destination;
+
     /// <summary>The MTU toward <paramref name="destination"/>: a live PMTU exception, else the route's, else the device's.</summary>
     public int PathMtu(Route route, Ipv4Address destination)
     {
@@ -433,8 +437,9 @@ public sealed class Ipv4Layer
     /// segment and send it. Takes ownership of <paramref name="pkt"/> (Data = transport header + payload).
     /// Returns an errno for the socket (EMSGSIZE, ENETUNREACH, EACCES).
     /// </summary>
-    public Errno Output(Packet pkt, in IpSendParams p)
+    public Errno Output(Packet pkt, IpSendParams p)
     {
+        p = p with { Destination = OutputDestination(p.Destination) };
         var route = RouteOutput(p.Destination, p.OutputIfIndex);
         if (route is null || route.Type is RouteType.Unreachable or RouteType.Prohibit or RouteType.Blackhole)
         {

@@ -159,12 +159,14 @@ public sealed class UdpLayer
     /// <summary>Sends one datagram (udp_send_skb). Takes ownership of <paramref name="pkt"/> whose Data is the payload.</summary>
     internal Errno Send(Packet pkt, UdpSocket s, Ipv4Address dst, ushort dport)
     {
+        dst = Ipv4Layer.OutputDestination(dst);
         var route = _host.Ipv4.RouteOutput(dst, s.BoundDevice);
         var src = s.LocalAddress;
         if (src.IsUnspecified && route is not null)
             src = route.PreferredSource ?? _host.Ipv4.SelectSourceAddress(route.Type == RouteType.Local ? route.Device : route.Device, dst);
         int payload = pkt.Length;
-        new UdpRepr(s.LocalPort, dport, payload).Emit(pkt.Push(UdpHeaderView.Length), src, dst);
+        pkt.Push(UdpHeaderView.Length);
+        new UdpRepr(s.LocalPort, dport, payload).Emit(pkt.Data, src, dst);
         pkt.TransportOffset = pkt.DataOffset;
         var err = _host.Ipv4.Output(pkt, new IpSendParams(src, dst, IpProtocol.Udp, s.Ttl, s.Tos, s.PmtuDisc,
             s.BoundDevice, !s.RemoteAddress.IsUnspecified, s.Broadcast));
