@@ -29,7 +29,7 @@ public sealed class SwitchPort : IWireEnd
     public int Index { get; }
     public string Name => $"{_switch.Name}:port{Index}";
     public int Mtu { get; set; }
-    public IWire? Wire { get; internal set; }
+    public IWire? Wire { get; private set; }
     public PfifoQueue Egress { get; } = new(DefaultQueueFrames);
     public SwitchPortStats Stats { get; } = new();
 
@@ -42,6 +42,13 @@ public sealed class SwitchPort : IWireEnd
     public void OnWireIdle() => Pump();
 
     public void OnCarrierChanged(bool up) { if (up) Pump(); }
+
+    public void AttachWire(IWire wire, int mtu)
+    {
+        Wire = wire;
+        Mtu = mtu;
+        Pump();
+    }
 
     /// <summary>br_dev_queue_push_xmit(): frames over the port MTU are discarded. Takes ownership.</summary>
     internal void Send(Packet frame)

@@ -54,29 +54,11 @@ public sealed class World : IDisposable
         string name = $"{Describe(a)}<->{Describe(b)}";
         var ab = new Channel(Scheduler, a, b, p, Random.Stream($"link/{name}/ab"));
         var ba = new Channel(Scheduler, b, a, p, Random.Stream($"link/{name}/ba"));
-        Plug(a, ab, p.Mtu);
-        Plug(b, ba, p.Mtu);
+        a.AttachWire(ab, p.Mtu);
+        b.AttachWire(ba, p.Mtu);
         var link = new Link(name, a, b, ab, ba);
         _links.Add(link);
         return link;
-    }
-
-    private static void Plug(IWireEnd end, Channel outgoing, int mtu)
-    {
-        switch (end)
-        {
-            case EthernetDevice dev:
-                dev.Mtu = mtu;
-                dev.Attach(outgoing);
-                break;
-            case SwitchPort port:
-                port.Mtu = mtu;
-                port.Wire = outgoing;
-                port.OnCarrierChanged(true);
-                break;
-            default:
-                throw new ArgumentException($"cannot cable {end}");
-        }
     }
 
     private static string Describe(IWireEnd e) => e switch

@@ -26,6 +26,9 @@ public interface IWireEnd
 
     /// <summary>Carrier on or off (cable plugged, peer up).</summary>
     void OnCarrierChanged(bool up);
+
+    /// <summary>A cable is plugged in: frames go out through <paramref name="wire"/>; the end adopts the cable's MTU.</summary>
+    void AttachWire(IWire wire, int mtu);
 }
 
 public enum TapDirection { Received, Transmitted }

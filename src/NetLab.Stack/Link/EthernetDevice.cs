@@ -36,6 +36,12 @@ public sealed class EthernetDevice : NetDevice, IWireEnd
         _wire!.Transmit(frame);
     }
 
+    public void AttachWire(IWire wire, int mtu)
+    {
+        Mtu = mtu;
+        Attach(wire);
+    }
+
     public void OnWireIdle() => RunQueue();
 
     public void OnCarrierChanged(bool up)
