@@ -1,0 +1,65 @@
+using System.CommandLine;
+using NetLab.Lab.Running;
+using NetLab.Lab.Scenarios;
+
+namespace NetLab.Cli;
+
+/// <summary>The `netlab` command.</summary>
+public static class Program
+{
+    /// <summary>Exit code for a scenario or command line that cannot be run (a usage error).</summary>
+    public const int InvalidInput = 2;
+
+    public static int Main(string[] args) => BuildCommand(Console.Out, Console.Error).Parse(args).Invoke();
+
+    public static RootCommand BuildCommand(TextWriter stdout, TextWriter stderr)
+    {
+        var root = new RootCommand("NetLab: the Linux network stack in a deterministic virtual network.");
+
+        var file = new Argument<FileInfo>("file") { Description = "The scenario (YAML) to run." };
+        var outDir = new Option<DirectoryInfo?>("--out") { Description = "Where to write pcaps and the transcript (default: out/<scenario name>)." };
+        var seed = new Option<ulong?>("--seed") { Description = "Override the scenario's seed." };
+        var run = new Command("run", "Run a scenario and print each command's output with its virtual time and host.")
+        {
+            file, outDir, seed,
+        };
+        run.SetAction(parse => Run(parse.GetValue(file)!, parse.GetValue(outDir), parse.GetValue(seed), stdout, stderr));
+        root.Subcommands.Add(run);
+        return root;
+    }
+
+    public static int Run(FileInfo file, DirectoryInfo? outDir, ulong? seed, TextWriter stdout, TextWriter stderr)
+    {
+        if (!file.Exists)
+        {
+            stderr.WriteLine($"netlab: {file.FullName}: No such file");
+            return InvalidInput;
+        }
+        var parsed = ScenarioParser.ParseFile(file.FullName);
+        if (!parsed.Success)
+        {
+            foreach (var e in parsed.Errors) stderr.WriteLine(e);
+            return InvalidInput;
+        }
+        var scenario = parsed.Scenario!;
+        var dir = outDir?.FullName ?? Path.Combine("out", scenario.Name);
+        stdout.WriteLine($"# {scenario.Name}: {scenario.Description}".TrimEnd(' ', ':'));
+        stdout.WriteLine($"# seed {seed ?? scenario.Seed}, duration {scenario.Duration}, output in {dir}");
+        var runner = new ScenarioRunner(scenario, dir, stdout);
+        var errors = runner.Run(seed);
+        if (errors.Count > 0)
+        {
+            foreach (var e in errors) stderr.WriteLine(e);
+            return InvalidInput;
+        }
+        stdout.WriteLine();
+        stdout.WriteLine($"# {runner.Results.Count} command(s) run:");
+        foreach (var r in runner.Results)
+        {
+            var status = r.ExitCode is { } code ? $"exit {code}" : "still running at the end";
+            stdout.WriteLine($"#   {r.Entry.At,8} {r.Entry.Host}$ {r.Entry.Command}  ({status})");
+        }
+        foreach (var p in runner.Pcaps) stdout.WriteLine($"# pcap: {p}");
+        return 0;
+    }
+}
