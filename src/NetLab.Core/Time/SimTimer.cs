@@ -13,7 +13,6 @@ public sealed class SimTimer
     internal object? PostState;
 
     internal long Due;
-    internal long Sequence;
     internal int HeapIndex = -1;
 
     public SimTimer(Scheduler scheduler, Action callback)
