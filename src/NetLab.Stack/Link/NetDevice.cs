@@ -88,6 +88,13 @@ public abstract class NetDevice
             Host.Drop(frame, SkbDropReason.Dev);
             return;
         }
+        if (!HasCarrier)
+        {
+            // Without carrier Linux swaps the qdisc for noop_qdisc (dev_deactivate), which drops everything.
+            Stats.TxDropped++;
+            Host.Drop(frame, SkbDropReason.Qdisc);
+            return;
+        }
         if (!Qdisc.TryEnqueue(frame))
         {
             Host.Drop(frame, SkbDropReason.Qdisc);

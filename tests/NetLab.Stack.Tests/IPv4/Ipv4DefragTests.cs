@@ -104,6 +104,8 @@ public sealed class Ipv4DefragTests
 
     private void AssertNoLeaks()
     {
+        // Replies and ICMP errors wait in the ARP queue of the unplugged eth0 until resolution fails (3 s).
+        _sched.RunFor(SimDuration.FromSeconds(4));
         Assert.Equal(0, Defrag.QueueCount);
         Assert.Equal(0, Defrag.Memory);
         Assert.Equal(0, _pool.Outstanding);
