@@ -45,7 +45,7 @@ public sealed class Packet : IDisposable
     /// <summary>Prepends <paramref name="n"/> bytes and returns them (skb_push).</summary>
     public Span<byte> Push(int n)
     {
-        if (n > _head) throw new InvalidOperationException($"skb_under_panic: push {n} with headroom {_head}");
+        if ((uint)n > (uint)_head) throw new InvalidOperationException($"skb_under_panic: push {n} with headroom {_head}");
         _head -= n;
         _length += n;
         return _buffer.AsSpan(_head, n);
@@ -62,7 +62,7 @@ public sealed class Packet : IDisposable
     /// <summary>Appends <paramref name="n"/> zeroed bytes and returns them (skb_put).</summary>
     public Span<byte> Put(int n)
     {
-        if (n > Tailroom) throw new InvalidOperationException($"skb_over_panic: put {n} with tailroom {Tailroom}");
+        if ((uint)n > (uint)Tailroom) throw new InvalidOperationException($"skb_over_panic: put {n} with tailroom {Tailroom}");
         var span = _buffer.AsSpan(_head + _length, n);
         span.Clear();
         _length += n;

@@ -42,6 +42,9 @@ public sealed class RandomStream : Random
         _s3 = RandomStreams.SplitMix(_s2);
     }
 
+    /// <summary>A stream from a raw xoshiro256** state, for known-answer tests against the reference code.</summary>
+    internal RandomStream(ulong s0, ulong s1, ulong s2, ulong s3) => (_s0, _s1, _s2, _s3) = (s0, s1, s2, s3);
+
     public ulong NextUInt64()
     {
         ulong result = ulong.RotateLeft(_s1 * 5, 7) * 9;
@@ -57,10 +60,33 @@ public sealed class RandomStream : Random
     /// <summary>Uniform in [0, bound) by Lemire's multiply-shift, as Linux's reciprocal_scale does.</summary>
     public uint NextUInt32(uint bound) => (uint)(((ulong)NextUInt32() * bound) >> 32);
 
-    public override int Next() => (int)(NextUInt64() >> 33);
+    /// <summary>[0, int.MaxValue): the one value that would equal the bound is redrawn, as .NET's own xoshiro does.</summary>
+    public override int Next()
+    {
+        while (true)
+        {
+            ulong r = NextUInt64() >> 33;
+            if (r != int.MaxValue) return (int)r;
+        }
+    }
+
     public override int Next(int maxValue) => maxValue <= 0 ? 0 : (int)NextUInt32((uint)maxValue);
-    public override int Next(int minValue, int maxValue) => minValue + (int)NextUInt32((uint)(maxValue - minValue));
-    public override long NextInt64() => (long)(NextUInt64() >> 1);
+
+    public override int Next(int minValue, int maxValue)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(minValue, maxValue);
+        return minValue + (int)NextUInt32((uint)(maxValue - minValue));
+    }
+
+    /// <summary>[0, long.MaxValue), like <see cref="Next()"/>.</summary>
+    public override long NextInt64()
+    {
+        while (true)
+        {
+            ulong r = NextUInt64() >> 1;
+            if (r != long.MaxValue) return (long)r;
+        }
+    }
     public override double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
     protected override double Sample() => NextDouble();
 

@@ -82,6 +82,8 @@ public sealed class SysctlTree
             if (!long.TryParse(parts[i], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out numbers[i]))
                 return SysctlResult.InvalidArgument;
             if (numbers[i] < e.Attribute.Min || numbers[i] > e.Attribute.Max) return SysctlResult.InvalidArgument;
+            // proc_dointvec rejects a value that does not fit an int (EINVAL) instead of truncating it.
+            if (t == typeof(int[]) && numbers[i] is < int.MinValue or > int.MaxValue) return SysctlResult.InvalidArgument;
         }
         if (t == typeof(int))
         {

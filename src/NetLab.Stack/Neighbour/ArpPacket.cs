@@ -36,13 +36,15 @@ public readonly ref struct ArpPacketView
 
     public static ArpPacketView ForEmit(Span<byte> b) => new(b);
 
-    public ushort HardwareType => BinaryPrimitives.ReadUInt16BigEndian(_b);
-    public ushort ProtocolType => BinaryPrimitives.ReadUInt16BigEndian(_b[2..]);
-    public ushort Operation => BinaryPrimitives.ReadUInt16BigEndian(_b[6..]);
-    public MacAddress SenderMac => MacAddress.Read(_b[8..]);
-    public Ipv4Address SenderIp => Ipv4Address.Read(_b[14..]);
-    public MacAddress TargetMac => MacAddress.Read(_b[18..]);
-    public Ipv4Address TargetIp => Ipv4Address.Read(_b[24..]);
+    public ushort HardwareType { get => BinaryPrimitives.ReadUInt16BigEndian(_b); set => BinaryPrimitives.WriteUInt16BigEndian(_b, value); }
+    public ushort ProtocolType { get => BinaryPrimitives.ReadUInt16BigEndian(_b[2..]); set => BinaryPrimitives.WriteUInt16BigEndian(_b[2..], value); }
+    public byte HardwareLength { get => _b[4]; set => _b[4] = value; }
+    public byte ProtocolLength { get => _b[5]; set => _b[5] = value; }
+    public ushort Operation { get => BinaryPrimitives.ReadUInt16BigEndian(_b[6..]); set => BinaryPrimitives.WriteUInt16BigEndian(_b[6..], value); }
+    public MacAddress SenderMac { get => MacAddress.Read(_b[8..]); set => value.Write(_b[8..]); }
+    public Ipv4Address SenderIp { get => Ipv4Address.Read(_b[14..]); set => value.Write(_b[14..]); }
+    public MacAddress TargetMac { get => MacAddress.Read(_b[18..]); set => value.Write(_b[18..]); }
+    public Ipv4Address TargetIp { get => Ipv4Address.Read(_b[24..]); set => value.Write(_b[24..]); }
 }
 
 public readonly record struct ArpRepr(ushort Operation, MacAddress SenderMac, Ipv4Address SenderIp, MacAddress TargetMac, Ipv4Address TargetIp)
