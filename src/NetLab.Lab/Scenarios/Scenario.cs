@@ -63,7 +63,14 @@ public sealed record InterfaceSpec(
     MacAddress? Mac,
     int? Mtu,
     SourceLocation Location,
-    string Path);
+    string Path)
+{
+    /// <summary>
+    /// Probe each address for conflicts (RFC 5227: three ARP probes) before configuring it, and
+    /// announce it with gratuitous ARP, as NetworkManager or systemd-networkd do; the kernel does neither.
+    /// </summary>
+    public bool Dad { get; init; }
+}
 
 /// <summary>
 /// An <c>ip route add</c> argument list, kept as text: the stack parses it, and reports its errors with

@@ -11,7 +11,7 @@ internal sealed partial class ScenarioReader
 {
     private static readonly string[] ScenarioFields = ["name", "description", "seed", "duration", "hosts", "routers", "switches", "links", "timeline", "capture"];
     private static readonly string[] HostFields = ["interfaces", "routes", "forward", "sysctl"];
-    private static readonly string[] InterfaceFields = ["address", "mac", "mtu"];
+    private static readonly string[] InterfaceFields = ["address", "mac", "mtu", "dad"];
     private static readonly string[] SwitchFields = ["ageing", "mtu"];
     private static readonly string[] LinkFields = ["endpoints", "rate", "delay", "jitter", "loss", "mtu"];
     private static readonly string[] TimelineFields = ["at", "on", "run"];
@@ -96,7 +96,8 @@ internal sealed partial class ScenarioReader
             var addresses = f.TryGetValue("address", out var addressNode) ? ReadAddresses(addressNode, Join(path, "address")) : [];
             MacAddress? mac = f.TryGetValue("mac", out var macNode) ? Value<MacAddress>(macNode, Join(path, "mac"), TryParseMac, default) : null;
             int? mtu = f.TryGetValue("mtu", out var mtuNode) ? Value<int>(mtuNode, Join(path, "mtu"), TryParseMtu, LinkSpec.DefaultMtu) : null;
-            interfaces.Add(new InterfaceSpec(name, addresses, mac, mtu, At(key), path));
+            bool dad = Optional(f, "dad", path, TryParseBool, false);
+            interfaces.Add(new InterfaceSpec(name, addresses, mac, mtu, At(key), path) { Dad = dad });
         }
         return interfaces.ToImmutable();
     }
