@@ -166,6 +166,7 @@ public sealed class UdpLayer
             src = route.PreferredSource ?? _host.Ipv4.SelectSourceAddress(route.Type == RouteType.Local ? route.Device : route.Device, dst);
         int payload = pkt.Length;
         pkt.Push(UdpHeaderView.Length);
+        // The checksum covers the payload too: emit over the whole datagram, not just the pushed header.
         new UdpRepr(s.LocalPort, dport, payload).Emit(pkt.Data, src, dst);
         pkt.TransportOffset = pkt.DataOffset;
         var err = _host.Ipv4.Output(pkt, new IpSendParams(src, dst, IpProtocol.Udp, s.Ttl, s.Tos, s.PmtuDisc,
