@@ -30,7 +30,7 @@ public class UdpTests
         var (w, a, _, _) = TestNetworks.TwoHostsOnSwitch();
         var s = a.Udp.Open();
         s.RecvErr = true;
-        s.PmtuDisc = IPv4.PmtuDisc.Probe;
+        s.PmtuDisc = Stack.IPv4.PmtuDisc.Probe;
         Assert.Equal(Errno.EMSGSIZE, s.SendTo(new byte[2000], Ipv4Address.Parse("10.0.0.2"), 44444));
         // ip_local_error() does not set sk_err: the next send is not failed by the queued error.
         Assert.Equal(Errno.None, s.PendingError);
