@@ -4,6 +4,7 @@ using NetLab.Net;
 using NetLab.Stack;
 using NetLab.Stack.Link;
 using NetLab.Tools;
+using NetLab.Tools.Acd;
 
 namespace NetLab.Lab.Running;
 
@@ -17,14 +18,19 @@ public sealed class ScenarioBuilder
 {
     private readonly Scenario _scenario;
     private readonly List<ScenarioError> _errors = [];
+    private readonly List<StartupTask> _startup = [];
 
     private ScenarioBuilder(Scenario scenario) => _scenario = scenario;
 
-    public static (World? World, IReadOnlyList<ScenarioError> Errors) Build(Scenario scenario, ulong? seedOverride = null)
+    /// <summary>Work a host does when the scenario starts, with its output going to the transcript (address conflict detection).</summary>
+    public sealed record StartupTask(string Host, Func<IToolOutput, Task> Run);
+
+    public static (World? World, IReadOnlyList<ScenarioError> Errors, IReadOnlyList<StartupTask> Startup) Build(
+        Scenario scenario, ulong? seedOverride = null)
     {
         var b = new ScenarioBuilder(scenario);
         var world = b.BuildWorld(seedOverride ?? scenario.Seed);
-        return b._errors.Count == 0 ? (world, b._errors) : (null, b._errors);
+        return b._errors.Count == 0 ? (world, b._errors, b._startup) : (null, b._errors, []);
     }
 
     private World BuildWorld(ulong seed)
@@ -67,6 +73,7 @@ public sealed class ScenarioBuilder
             {
                 var dev = host.FindDevice(i.Name)!;
                 if (i.Mtu is { } mtu) dev.Mtu = mtu;
+                if (i.Dad) continue; // configured once probing finds no conflict (StartDad)
                 foreach (var a in i.Addresses)
                 {
                     try { host.Ipv4.AddAddress(dev, a); }
@@ -85,9 +92,44 @@ public sealed class ScenarioBuilder
                         break;
                 }
             }
-            foreach (var r in h.Routes) AddRoute(world, host, r);
+            if (h.Interfaces.Any(i => i.Dad)) StartDad(world, host, h);
+            else foreach (var r in h.Routes) AddRoute(world, host, r);
         }
         return world;
+    }
+
+    /// <summary>
+    /// As ifup with NetworkManager or systemd-networkd: each address is probed (RFC 5227) and configured
+    /// only if nobody uses it; the host's routes follow once every probe is done.
+    /// </summary>
+    private void StartDad(World world, Host host, HostSpec h)
+    {
+        _startup.Add(new StartupTask(h.Name, async output =>
+        {
+            var probes = new List<Task<AcdResult>>();
+            foreach (var i in h.Interfaces)
+            {
+                var dev = host.FindDevice(i.Name)!;
+                foreach (var a in i.Addresses)
+                {
+                    var address = a;
+                    if (!i.Dad) continue;
+                    probes.Add(AddressConflictDetection.ProbeAndAnnounceAsync(host, dev, address.Address,
+                        () => host.Ipv4.AddAddress(dev, address)));
+                }
+            }
+            foreach (var r in await Task.WhenAll(probes))
+            {
+                output.WriteLine(r.Conflict
+                    ? $"acd: {r.Address} is in use by {r.ConflictingMac}: address not configured (RFC 5227 conflict)"
+                    : $"acd: {r.Address}: {AddressConflictDetection.ProbeNum} probes unanswered, address configured and announced");
+            }
+            foreach (var r in h.Routes)
+            {
+                var status = await ToolRunner.RunAsync(host, "ip route add " + r.Text, output, CancellationToken.None);
+                if (status != 0) output.WriteError($"{r.Path}: route not added");
+            }
+        }));
     }
 
     private static IWireEnd End(World world, Endpoint e, int mtu) => e switch

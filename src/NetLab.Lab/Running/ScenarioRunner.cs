@@ -22,7 +22,7 @@ public sealed class ScenarioRunner(Scenario scenario, string outDirectory, TextW
     /// <summary>Runs to the end of the scenario. Returns the build errors (empty on success).</summary>
     public IReadOnlyList<ScenarioError> Run(ulong? seedOverride = null)
     {
-        var (world, errors) = ScenarioBuilder.Build(scenario, seedOverride);
+        var (world, errors, startup) = ScenarioBuilder.Build(scenario, seedOverride);
         if (world is null) return errors;
         Directory.CreateDirectory(outDirectory);
         using var transcript = new StreamWriter(Path.Combine(outDirectory, "transcript.txt"));
@@ -44,6 +44,11 @@ public sealed class ScenarioRunner(Scenario scenario, string outDirectory, TextW
             {
                 console.WriteLine(line);
                 transcript.WriteLine(line);
+            }
+            foreach (var task in startup)
+            {
+                var output = new ConsoleOutput(world.Scheduler, task.Host, Write);
+                world.Scheduler.At(SimTime.Zero, () => _ = task.Run(output));
             }
             foreach (var entry in scenario.TimelineByTime)
             {
