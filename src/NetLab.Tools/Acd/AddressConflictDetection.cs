@@ -40,33 +40,34 @@ public static class AddressConflictDetection
         var rng = host.RandomStream($"acd/{dev.Name}/{address}");
         var time = host.Scheduler.TimeProvider;
         MacAddress? conflict = null;
-        var conflictSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var conflictSeen = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
 
         // §2.1.1: a conflict is any ARP packet whose sender IP is the address, or a probe for it from another host.
         void OnArp(NetDevice d, ArpRepr arp, PacketType type)
         {
-            if (d != dev || arp.SenderMac == dev.Mac) return;
+            if (d != dev || arp.SenderMac == dev.Mac || conflict is not null) return;
             bool usesIt = arp.SenderIp == address;
             bool probesIt = arp.SenderIp.IsUnspecified && arp.Operation == ArpOp.Request && arp.TargetIp == address;
-            if ((usesIt || probesIt) && conflict is null)
-            {
-                conflict = arp.SenderMac;
-                conflictSeen.TrySetResult();
-            }
+            if (!usesIt && !probesIt) return;
+            conflict = arp.SenderMac;
+            // Wake the prober from its own event, not from inside the ARP receive path.
+            host.Scheduler.Post(_ => conflictSeen.Cancel(), null);
         }
 
         host.Neighbours.ArpReceived += OnArp;
         try
         {
-            if (!await WaitOrConflict(Random(rng, SimDuration.Zero, ProbeWait), conflictSeen.Task, time, cancellationToken))
-                return Conflict(host, address, conflict);
+            await Task.Delay(Random(rng, SimDuration.Zero, ProbeWait).ToTimeSpan(), time, conflictSeen.Token);
             for (int i = 0; i < ProbeNum; i++)
             {
                 host.Neighbours.SendArp(dev, ArpOp.Request, Ipv4Address.Any, address, MacAddress.Broadcast, MacAddress.Zero);
                 var wait = i < ProbeNum - 1 ? Random(rng, ProbeMin, ProbeMax) : AnnounceWait;
-                if (!await WaitOrConflict(wait, conflictSeen.Task, time, cancellationToken))
-                    return Conflict(host, address, conflict);
+                await Task.Delay(wait.ToTimeSpan(), time, conflictSeen.Token);
             }
+        }
+        catch (OperationCanceledException) when (conflict is not null)
+        {
+            return new AcdResult(address, true, conflict.Value, host.Now);
         }
         finally
         {
@@ -80,19 +81,6 @@ public static class AddressConflictDetection
             host.Neighbours.SendGratuitous(dev, address);
         }
         return new AcdResult(address, false, default, host.Now);
-    }
-
-    private static AcdResult Conflict(Host host, Ipv4Address address, MacAddress? mac) =>
-        new(address, mac is not null, mac ?? default, host.Now);
-
-    /// <summary>Waits <paramref name="d"/>; false if a conflict shows up first.</summary>
-    private static async Task<bool> WaitOrConflict(SimDuration d, Task conflict, TimeProvider time, CancellationToken ct)
-    {
-        if (conflict.IsCompleted) return false;
-        var delay = Task.Delay(d.ToTimeSpan(), time, ct);
-        var first = await Task.WhenAny(delay, conflict);
-        if (first == delay) await delay; // surfaces cancellation
-        return first == delay && !conflict.IsCompleted;
     }
 
     /// <summary>Uniform in [min, max], at 1 ms granularity as the daemons use.</summary>
