@@ -511,12 +511,13 @@ public sealed class Ipv4Layer
     {
         var dev = route.Type == RouteType.Local ? _host.Loopback : route.Device!;
         if (route.Type == RouteType.Local) mtu = dev.Mtu;
-        _host.IpStats.Inc(IpMib.OutTransmits);
         if (pkt.Length > mtu)
         {
             Fragment(pkt, mtu, dev, nextHop, route.Type == RouteType.Broadcast);
             return;
         }
+        // ip_finish_output2() counts every packet handed to the neighbour layer, fragments included.
+        _host.IpStats.Inc(IpMib.OutTransmits);
         _host.Neighbours.Output(dev, nextHop, pkt, route.Type == RouteType.Broadcast);
     }
 
@@ -562,6 +563,7 @@ public sealed class Ipv4Layer
             frag.Priority = pkt.Priority;
             frag.Mark = pkt.Mark;
             _host.IpStats.Inc(IpMib.FragCreates);
+            _host.IpStats.Inc(IpMib.OutTransmits);
             _host.Neighbours.Output(dev, nextHop, frag, broadcast);
         }
         _host.IpStats.Inc(IpMib.FragOKs);

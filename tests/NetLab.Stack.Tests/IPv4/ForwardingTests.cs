@@ -71,6 +71,7 @@ public class ForwardingTests
         Assert.All(frames, f => Assert.Equal(frames[0][18..20], f[18..20])); // same identification
         Assert.Equal(4, a.IpStats[IpMib.FragCreates]);
         Assert.Equal(1, a.IpStats[IpMib.FragOKs]);
+        Assert.Equal(4, a.IpStats[IpMib.OutTransmits]);
     }
 
     [Fact]
