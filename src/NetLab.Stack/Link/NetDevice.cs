@@ -60,8 +60,12 @@ public abstract class NetDevice
     public bool IsUp => (Flags & DeviceFlags.Up) != 0;
     /// <summary>Carrier (LOWER_UP): a cable with a live far end.</summary>
     public bool HasCarrier { get; protected set; }
-    /// <summary>Operational state as ip link prints it: UP only when administratively up with carrier.</summary>
-    public string OperState => !IsUp ? "DOWN" : HasCarrier ? "UP" : (Flags & DeviceFlags.Loopback) != 0 ? "UNKNOWN" : "DOWN";
+    /// <summary>
+    /// Operational state as ip link prints it (IF_OPER_*): UP only when administratively up with
+    /// carrier. lo never reports an operstate (its driver does not call netif_carrier_on/off through
+    /// linkwatch), so Linux shows it as UNKNOWN.
+    /// </summary>
+    public string OperState => !IsUp ? "DOWN" : IsLoopback ? "UNKNOWN" : HasCarrier ? "UP" : "DOWN";
     public bool IsLoopback => (Flags & DeviceFlags.Loopback) != 0;
     public bool NoArp => (Flags & DeviceFlags.NoArp) != 0;
 
