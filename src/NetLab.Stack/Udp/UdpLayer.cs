@@ -164,7 +164,9 @@ public sealed class UdpLayer
         if (src.IsUnspecified && route is not null)
             src = route.PreferredSource ?? _host.Ipv4.SelectSourceAddress(route.Type == RouteType.Local ? route.Device : route.Device, dst);
         int payload = pkt.Length;
-        new UdpRepr(s.LocalPort, dport, payload).Emit(pkt.Push(UdpHeaderView.Length), src, dst);
+        pkt.Push(UdpHeaderView.Length);
+        // The checksum covers the payload too: emit over the whole datagram, not just the pushed header.
+        new UdpRepr(s.LocalPort, dport, payload).Emit(pkt.Data, src, dst);
         pkt.TransportOffset = pkt.DataOffset;
         var err = _host.Ipv4.Output(pkt, new IpSendParams(src, dst, IpProtocol.Udp, s.Ttl, s.Tos, s.PmtuDisc,
             s.BoundDevice, !s.RemoteAddress.IsUnspecified, s.Broadcast));
