@@ -26,6 +26,7 @@ public sealed class RawSocket : IDisposable
         _host = host;
         Protocol = protocol;
         ReceiveBufferSize = host.Core.RmemDefault;
+        PmtuDisc = Udp.UdpSocket.InitialPmtuDisc(host); // inet_create() sets it for every inet socket type
         host.Ipv4.AddRawSocket(this);
     }
 

@@ -27,7 +27,12 @@ public sealed class UdpSocket : IDisposable
     {
         _host = host;
         _rcvBuf = host.Core.RmemDefault;
+        PmtuDisc = InitialPmtuDisc(host);
     }
+
+    /// <summary>inet_create(): WANT, or DONT when net.ipv4.ip_no_pmtu_disc is set.</summary>
+    internal static PmtuDisc InitialPmtuDisc(Host host) =>
+        host.Ipv4Sysctl.IpNoPmtuDisc != 0 ? PmtuDisc.Dont : PmtuDisc.Want;
 
     public Ipv4Address LocalAddress { get; private set; }
     public ushort LocalPort { get; internal set; }
