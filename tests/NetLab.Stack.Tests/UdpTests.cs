@@ -23,4 +23,24 @@ public class UdpTests
         server.Dispose();
         Assert.Equal(0, w.Pool.Outstanding);
     }
+
+    [Fact]
+    public void LocalEmsgsize_QueuesDeviceMtuWithInetDport_AndLeavesSkErr()
+    {
+        var (w, a, _, _) = TestNetworks.TwoHostsOnSwitch();
+        var s = a.Udp.Open();
+        s.RecvErr = true;
+        s.PmtuDisc = IPv4.PmtuDisc.Probe;
+        Assert.Equal(Errno.EMSGSIZE, s.SendTo(new byte[2000], Ipv4Address.Parse("10.0.0.2"), 44444));
+        // ip_local_error() does not set sk_err: the next send is not failed by the queued error.
+        Assert.Equal(Errno.None, s.PendingError);
+        Assert.True(s.TryReceiveError(out var e));
+        Assert.Equal(Sockets.ErrOrigin.Local, e!.Origin);
+        Assert.Equal(1500u, e.Info);
+        Assert.Equal((ushort)0, e.DestinationPort); // inet_dport of an unconnected socket
+        Assert.Empty(e.Payload);
+        Assert.Equal(Errno.None, s.SendTo(new byte[100], Ipv4Address.Parse("10.0.0.2"), 44444));
+        w.RunFor(SimDuration.FromSeconds(1));
+        s.Dispose();
+    }
 }

@@ -118,11 +118,14 @@ public sealed class UdpSocket : IDisposable
         var result = _host.Udp.Send(pkt, this, address, port);
         if (result == Errno.EMSGSIZE && RecvErr)
         {
-            // ip_local_error(): the error queue learns the MTU that refused the datagram.
+            // ip_local_error(): the error queue learns the MTU that refused the datagram. Its msg_name
+            // carries inet_dport (0 on an unconnected socket), not the port sent to, and no payload.
+            // Unlike an ICMP error it leaves sk_err alone: sendto() already returned the errno.
             var route = _host.Ipv4.RouteOutput(address, BoundDevice);
             int mtu = route is null ? 0 : PmtuDisc >= PmtuDisc.Probe ? route.Device!.Mtu : _host.Ipv4.PathMtu(route, address);
-            QueueError(new SockExtendedErr(Errno.EMSGSIZE, ErrOrigin.Local, 0, 0, (uint)mtu, Ipv4Address.Any, -1,
-                address, port, [], _host.Now.Nanoseconds));
+            _errorQueue.Enqueue(new SockExtendedErr(Errno.EMSGSIZE, ErrOrigin.Local, 0, 0, (uint)mtu, Ipv4Address.Any, -1,
+                address, RemotePort, [], _host.Now.Nanoseconds));
+            WakeUp();
         }
         return result;
     }
@@ -216,17 +219,10 @@ public sealed class UdpSocket : IDisposable
         }
         else
         {
-            QueueError(new SockExtendedErr(errno, ErrOrigin.Icmp, error.Type, error.Code, error.Info, error.Offender,
+            _errorQueue.Enqueue(new SockExtendedErr(errno, ErrOrigin.Icmp, error.Type, error.Code, error.Info, error.Offender,
                 error.OffenderTtl, error.QuotedDestination, dport, quotedPayload.ToArray(), _host.Now.Nanoseconds));
         }
         PendingError = errno;
-        WakeUp();
-    }
-
-    private void QueueError(SockExtendedErr e)
-    {
-        _errorQueue.Enqueue(e);
-        PendingError = e.Errno;
         WakeUp();
     }
 
