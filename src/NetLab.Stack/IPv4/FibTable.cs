@@ -62,11 +62,13 @@ public sealed class FibTable(int id)
         return null;
     }
 
-    /// <summary>Routes in `ip route show` order: by prefix, then longer prefix, then metric.</summary>
+    /// <summary>
+    /// Routes in `ip route show` order, the order of a fib_trie dump: by key (network), then the
+    /// longer prefix first (fib_insert_alias keeps a leaf's aliases by ascending suffix length), then metric.
+    /// </summary>
     public IEnumerable<Route> All() =>
         _byLength.Where(m => m is not null).SelectMany(m => m!.Values.SelectMany(l => l))
-            .OrderBy(r => r.Destination.Length == 0 ? 0 : 1)
-            .ThenBy(r => r.Destination.Network.Value)
-            .ThenBy(r => r.Destination.Length)
+            .OrderBy(r => r.Destination.Network.Value)
+            .ThenByDescending(r => r.Destination.Length)
             .ThenBy(r => r.Metric);
 }

@@ -41,13 +41,18 @@ public sealed class Ipv4Layer
 
     // ---------------------------------------------------------------- addresses
 
-    /// <summary>ip addr add: the address plus its local, broadcast and connected routes (fib_add_ifaddr).</summary>
-    public InetAddress AddAddress(NetDevice dev, Ipv4Prefix prefix, RouteScope? scope = null)
+    /// <summary>
+    /// ip addr add: the address plus its local, broadcast and connected routes (fib_add_ifaddr).
+    /// <paramref name="withBroadcast"/> is `brd +`: the address records the subnet broadcast, which
+    /// `ip addr` then shows. Without it the broadcast route is still added, as Linux does for any
+    /// prefix shorter than /31.
+    /// </summary>
+    public InetAddress AddAddress(NetDevice dev, Ipv4Prefix prefix, RouteScope? scope = null, bool withBroadcast = true)
     {
         if (_addresses.Any(a => a.Device == dev && a.Local == prefix.Address))
             throw new ArgumentException("RTNETLINK answers: File exists");
         bool secondary = _addresses.Any(a => a.Device == dev && a.Prefix.NetworkPrefix == prefix.NetworkPrefix);
-        var addr = new InetAddress(dev, prefix, prefix.HasBroadcast && !dev.IsLoopback ? prefix.Broadcast : null,
+        var addr = new InetAddress(dev, prefix, withBroadcast && prefix.HasBroadcast && !dev.IsLoopback ? prefix.Broadcast : null,
             scope ?? (prefix.Address.IsLoopback ? RouteScope.Host : RouteScope.Universe), secondary);
         _addresses.Add(addr);
         if (dev.IsUp) AddKernelRoutes(addr);
@@ -64,23 +69,31 @@ public sealed class Ipv4Layer
         return true;
     }
 
+    /// <summary>fib_add_ifaddr(): local /32, explicit broadcast, then the prefix route and the network broadcast.</summary>
     private void AddKernelRoutes(InetAddress a)
     {
         var dev = a.Device;
         LocalTable.Add(new Route(new Ipv4Prefix(a.Local, 32), RouteType.Local, dev, Scope: RouteScope.Host,
             Protocol: RouteProtocol.Kernel, PreferredSource: a.Local));
+        if (a.BroadcastAddress is { IsLimitedBroadcast: false } brd) AddBroadcastRoute(brd, a);
+        var prefix = a.Prefix.NetworkPrefix;
+        if (prefix.Network.IsZeroNet || a.Secondary || (prefix.Network == a.Local && a.Prefix.Length == 32)) return;
+        // lo's prefix is local (127.0.0.0/8 answers as this host); every other device's is a connected route.
         if (dev.IsLoopback)
-        {
-            LocalTable.Add(new Route(a.Prefix.NetworkPrefix, RouteType.Local, dev, Scope: RouteScope.Host,
+            LocalTable.Add(new Route(prefix, RouteType.Local, dev, Scope: RouteScope.Host,
                 Protocol: RouteProtocol.Kernel, PreferredSource: a.Local));
-            return;
-        }
-        if (a.BroadcastAddress is { } brd)
-            LocalTable.Add(new Route(new Ipv4Prefix(brd, 32), RouteType.Broadcast, dev, Scope: RouteScope.Link,
+        else
+            MainTable.Add(new Route(prefix, RouteType.Unicast, dev, Scope: RouteScope.Link,
                 Protocol: RouteProtocol.Kernel, PreferredSource: a.Local));
-        if (a.Prefix.Length < 32 && !a.Secondary)
-            MainTable.Add(new Route(a.Prefix.NetworkPrefix, RouteType.Unicast, dev, Scope: RouteScope.Link,
-                Protocol: RouteProtocol.Kernel, PreferredSource: a.Local));
+        if (a.Prefix.Length < 31) AddBroadcastRoute(a.Prefix.Broadcast, a);
+    }
+
+    private void AddBroadcastRoute(Ipv4Address brd, InetAddress a)
+    {
+        // fib_magic() of an existing alias fails with EEXIST, which fib_add_ifaddr() ignores.
+        if (LocalTable.All().Any(r => r.Type == RouteType.Broadcast && r.Destination.Network == brd && r.Device == a.Device)) return;
+        LocalTable.Add(new Route(new Ipv4Prefix(brd, 32), RouteType.Broadcast, a.Device, Scope: RouteScope.Link,
+            Protocol: RouteProtocol.Kernel, PreferredSource: a.Local));
     }
 
     private void RemoveKernelRoutes(InetAddress a)
