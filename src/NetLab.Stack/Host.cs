@@ -22,6 +22,7 @@ public sealed class Host
     private readonly Dictionary<int, NetDevice> _byIndex = [];
     private readonly Dictionary<SkbDropReason, long> _drops = [];
     private int _nextIfIndex = 1;
+    private int _lastPid = 1000;
 
     public Host(string name, Scheduler scheduler, RandomStreams random, PacketPool pool)
     {
@@ -168,6 +169,12 @@ public sealed class Host
         _drops[reason] = _drops.GetValueOrDefault(reason) + 1;
         p.Dispose();
     }
+
+    /// <summary>
+    /// A process id for a program run on this host (tools, apps): unique per host, ascending, as
+    /// a fresh pid namespace hands them out after its boot-time processes.
+    /// </summary>
+    public int AllocatePid() => ++_lastPid;
 
     /// <summary>A named random stream belonging to this host.</summary>
     public RandomStream RandomStream(string purpose) => Random.Stream($"{Name}/{purpose}");

@@ -129,7 +129,8 @@ public sealed class Ipv4Layer
                     throw new ArgumentException("Error: Nexthop has invalid gateway.");
                 dev ??= via.Device;
             }
-            if (dev is null) throw new ArgumentException("Error: Device for nexthop is not up.");
+            // fib_check_nh_nongw(): the device must exist and be up (ENETDOWN).
+            if (dev is null || !dev.IsUp) throw new ArgumentException("Error: Device for nexthop is not up.");
         }
         var network = new Ipv4Prefix(destination.Network, destination.Length);
         if (MainTable.All().Any(r => r.Destination == network && r.Metric == metric))

@@ -48,8 +48,11 @@ public sealed class NeighbourTable
     public IEnumerable<NeighbourEntry> Entries => _entries.Values;
     public int Count => _entries.Count;
 
-    /// <summary>Raised for every valid ARP packet received (the view a packet socket such as arping's has).</summary>
-    public event Action<NetDevice, ArpRepr, MacAddress>? ArpReceived;
+    /// <summary>
+    /// Raised for every valid ARP packet received: the view a packet socket such as arping's has,
+    /// with sll_pkttype (Host, Broadcast or Multicast).
+    /// </summary>
+    public event Action<NetDevice, ArpRepr, PacketType>? ArpReceived;
 
     internal void RegisterDevice(NetDevice dev, NeighParms parms) => _parms[dev] = new DeviceParms(parms);
 
@@ -353,7 +356,7 @@ public sealed class NeighbourTable
         }
         var packetType = pkt.PacketType;
         pkt.Dispose();
-        ArpReceived?.Invoke(dev, arp, arp.SenderMac);
+        ArpReceived?.Invoke(dev, arp, packetType);
         if (arp.TargetIp.IsLoopback || arp.TargetIp.IsMulticast || arp.SenderIp.IsMulticast || arp.SenderIp.IsLoopback)
             return;
         if (arp.Operation == ArpOp.Request) Stats.Inc(packetType == PacketType.Host ? NeighMib.RcvProbesUcast : NeighMib.RcvProbesMcast);
