@@ -17,7 +17,7 @@ public sealed class RawSocket : IDisposable
 {
     private readonly Host _host;
     private readonly Queue<RawDatagram> _queue = new();
-    private TaskCompletionSource? _readable;
+    private readonly WaitQueue _readable = new();
     private long _rmemAlloc;
     private bool _closed;
 
@@ -70,9 +70,7 @@ public sealed class RawSocket : IDisposable
         var copy = pkt.Buffer.Slice(pkt.NetworkOffset, total).ToArray();
         _rmemAlloc += copy.Length + 576;
         _queue.Enqueue(new RawDatagram(copy, ip.Source, pkt.IngressIfIndex, _host.Now.Nanoseconds));
-        var r = _readable;
-        _readable = null;
-        r?.TrySetResult();
+        _readable.WakeAll();
     }
 
     public bool TryReceive(out RawDatagram? datagram)
@@ -82,13 +80,13 @@ public sealed class RawSocket : IDisposable
         return true;
     }
 
+    /// <summary>recvmsg() that sleeps (in virtual time) until a datagram arrives; must be awaited on the world's scheduler.</summary>
     public async ValueTask<RawDatagram> ReceiveAsync(CancellationToken cancellationToken = default)
     {
         while (true)
         {
             if (TryReceive(out var d)) return d!;
-            _readable ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            await _readable.Task.WaitAsync(cancellationToken);
+            await _readable.WaitAsync(cancellationToken);
         }
     }
 

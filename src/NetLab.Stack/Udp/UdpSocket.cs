@@ -18,7 +18,7 @@ public sealed class UdpSocket : IDisposable
     private readonly Host _host;
     private readonly Queue<(Packet Packet, int IfIndex)> _receiveQueue = new();
     private readonly Queue<SockExtendedErr> _errorQueue = new();
-    private TaskCompletionSource? _readable;
+    private readonly WaitQueue _readable = new();
     private int _rcvBuf;
     private long _rmemAlloc;
     private bool _closed;
@@ -169,12 +169,11 @@ public sealed class UdpSocket : IDisposable
         return true;
     }
 
-    /// <summary>Waits until a datagram or an error is ready (poll for POLLIN | POLLERR).</summary>
+    /// <summary>Waits until a datagram or an error is ready (poll for POLLIN | POLLERR); must be awaited on the world's scheduler.</summary>
     public Task WaitReadableAsync(CancellationToken cancellationToken = default)
     {
         if (_receiveQueue.Count > 0 || _errorQueue.Count > 0 || PendingError != Errno.None) return Task.CompletedTask;
-        _readable ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        return cancellationToken.CanBeCanceled ? _readable.Task.WaitAsync(cancellationToken) : _readable.Task;
+        return _readable.WaitAsync(cancellationToken);
     }
 
     private Errno TakePendingError()
@@ -228,9 +227,7 @@ public sealed class UdpSocket : IDisposable
 
     private void WakeUp()
     {
-        var r = _readable;
-        _readable = null;
-        r?.TrySetResult();
+        _readable.WakeAll();
         Readable?.Invoke();
     }
 
