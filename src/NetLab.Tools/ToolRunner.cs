@@ -11,7 +11,7 @@ public static class ToolRunner
 
     private static readonly Dictionary<string, ITool> ByName = new ITool[]
     {
-        new PingTool(), new TracerouteTool(), new IpTool(), new ArpTool(), new SysctlTool(), //TOOLS
+        new PingTool(), new TracerouteTool(), new TracepathTool(), new IpTool(), new ArpTool(), new SysctlTool(), //TOOLS
         //ARPING
     }.ToDictionary(t => t.Name, StringComparer.Ordinal);
 

@@ -36,7 +36,7 @@ internal static class Nets
     }
 
     /// <summary>a (10.0.1.2) — r1 — r2 — b (10.0.3.2): r1 is 10.0.1.1/10.0.2.1, r2 is 10.0.2.2/10.0.3.1.</summary>
-    public static (World W, Host A, Host R1, Host R2, Host B) TwoRouters(LinkParameters? p = null)
+    public static (World W, Host A, Host R1, Host R2, Host B) TwoRouters(LinkParameters? p = null, LinkParameters? middle = null)
     {
         var w = new World();
         var a = w.AddHost("a");
@@ -46,7 +46,7 @@ internal static class Nets
         r1.Sysctl.Set("net.ipv4.ip_forward", "1");
         r2.Sysctl.Set("net.ipv4.ip_forward", "1");
         w.Connect(AddInterface(a, "eth0", "10.0.1.2/24"), AddInterface(r1, "eth0", "10.0.1.1/24"), p ?? Lan);
-        w.Connect(AddInterface(r1, "eth1", "10.0.2.1/24"), AddInterface(r2, "eth0", "10.0.2.2/24"), p ?? Lan);
+        w.Connect(AddInterface(r1, "eth1", "10.0.2.1/24"), AddInterface(r2, "eth0", "10.0.2.2/24"), middle ?? p ?? Lan);
         w.Connect(AddInterface(r2, "eth1", "10.0.3.1/24"), AddInterface(b, "eth0", "10.0.3.2/24"), p ?? Lan);
         a.Ipv4.AddRoute(Ipv4Prefix.Parse("0.0.0.0/0"), Ipv4Address.Parse("10.0.1.1"), null);
         r1.Ipv4.AddRoute(Ipv4Prefix.Parse("10.0.3.0/24"), Ipv4Address.Parse("10.0.2.2"), null);
