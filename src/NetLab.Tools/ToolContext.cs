@@ -41,6 +41,14 @@ public sealed class ToolContext
     public static long WallMicroseconds(long virtualNs) => EpochMicroseconds + virtualNs / 1000;
 
     /// <summary>
+    /// clock_gettime(CLOCK_MONOTONIC) at virtual instant <paramref name="virtualNs"/>, in ns. It counts
+    /// from boot, which came before the world started, so it is never 0 (tools read 0 as "unset").
+    /// </summary>
+    public static long MonotonicNs(long virtualNs) => virtualNs + UptimeAtWorldStartNs;
+
+    private const long UptimeAtWorldStartNs = 1_000_000_000;
+
+    /// <summary>
     /// Waits until <paramref name="wait"/> completes (true), <paramref name="timeoutNs"/> passes or
     /// <paramref name="interrupt"/> fires (false): a poll() with a timeout. Negative waits forever.
     /// </summary>

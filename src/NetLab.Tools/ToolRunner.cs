@@ -11,8 +11,8 @@ public static class ToolRunner
 
     private static readonly Dictionary<string, ITool> ByName = new ITool[]
     {
-        new PingTool(), new TracerouteTool(), new TracepathTool(), new IpTool(), new ArpTool(), new SysctlTool(), //TOOLS
-        //ARPING
+        new PingTool(), new TracerouteTool(), new TracepathTool(), new IpTool(), new ArpTool(), new SysctlTool(),
+        new ArpingTool(),
     }.ToDictionary(t => t.Name, StringComparer.Ordinal);
 
     /// <summary>The commands NetLab hosts have.</summary>

@@ -26,8 +26,6 @@ internal sealed class TracepathRun(ToolContext ctx)
     private const int Overhead = 28;            // DEFAULT_OVERHEAD_IPV4: IP + UDP headers
     private const int DefaultMtu = 65535, DefaultBasePort = 44444;
     private const int ProbeHeaderSize = 24;     // struct probehdr: u32 ttl, padding, struct timespec
-    /// <summary>CLOCK_MONOTONIC counts from boot, before the world started: it is never 0 (which tracepath reads as a broken router).</summary>
-    private const long UptimeAtWorldStartNs = 1_000_000_000;
 
     private readonly IToolOutput _out = ctx.Output;
     private readonly (int Hops, long SendNs)[] _his = new (int, long)[HistorySize];
@@ -41,7 +39,8 @@ internal sealed class TracepathRun(ToolContext ctx)
     private Ipv4Address _target;
     private UdpSocket _socket = null!;
 
-    private long MonotonicNs => ctx.Now.Nanoseconds + UptimeAtWorldStartNs;
+    /// <summary>CLOCK_MONOTONIC: never 0, which tracepath would read as a broken router's payload.</summary>
+    private long MonotonicNs => ToolContext.MonotonicNs(ctx.Now.Nanoseconds);
 
     public async Task<int> RunAsync(IReadOnlyList<string> args)
     {
