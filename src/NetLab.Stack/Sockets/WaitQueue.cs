@@ -5,9 +5,10 @@ namespace NetLab.Stack.Sockets;
 /// token is cancelled. Each waiter gets its own task and is awaited directly, so its continuation
 /// is posted to the awaiting SynchronizationContext (the world's scheduler) at the instant of the
 /// wake-up. Combinators such as Task.WaitAsync would instead resume a RunContinuationsAsynchronously
-/// task on the thread pool, outside virtual time.
+/// task on the thread pool, outside virtual time. Programs use one to wait on several sockets at
+/// once (poll()): wake it from each socket's Readable event.
 /// </summary>
-internal sealed class WaitQueue
+public sealed class WaitQueue
 {
     private readonly List<(TaskCompletionSource Task, CancellationTokenRegistration Registration)> _waiters = [];
 

@@ -1,0 +1,36 @@
+using System.Globalization;
+
+namespace NetLab.Tools.Common;
+
+/// <summary>printf conversions .NET has no exact equivalent of.</summary>
+internal static class CFormat
+{
+    /// <summary>
+    /// printf("%.{precision}g"): <paramref name="precision"/> significant digits, trailing zeros
+    /// removed, exponent form when the exponent is below -4 or at least the precision (C11 §7.21.6.1).
+    /// </summary>
+    public static string G(double value, int precision = 6)
+    {
+        if (value == 0) return "0";
+        if (!double.IsFinite(value)) return double.IsNaN(value) ? "nan" : value > 0 ? "inf" : "-inf";
+        // Round to the precision first: the exponent that decides the style is that of the rounded value.
+        var e = value.ToString("E" + (precision - 1), CultureInfo.InvariantCulture);
+        int exponent = int.Parse(e[(e.IndexOf('E') + 1)..], CultureInfo.InvariantCulture);
+        if (exponent < -4 || exponent >= precision)
+        {
+            var mantissa = TrimZeros(e[..e.IndexOf('E')]);
+            return $"{mantissa}e{(exponent < 0 ? '-' : '+')}{Math.Abs(exponent):00}";
+        }
+        return TrimZeros(value.ToString("F" + (precision - 1 - exponent), CultureInfo.InvariantCulture));
+    }
+
+    private static string TrimZeros(string s) => s.Contains('.') ? s.TrimEnd('0').TrimEnd('.') : s;
+
+    /// <summary>strtol() of a whole decimal word (leading blanks and sign allowed), as iputils' strtol_or_err accepts.</summary>
+    public static bool TryParseLong(string s, out long value) =>
+        long.TryParse(s, NumberStyles.AllowLeadingWhite | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
+
+    /// <summary>strtod() of a whole word.</summary>
+    public static bool TryParseDouble(string s, out double value) =>
+        double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && double.IsFinite(value);
+}

@@ -1,0 +1,86 @@
+using NetLab.Core.Randomness;
+using NetLab.Core.Time;
+using NetLab.Stack;
+
+namespace NetLab.Tools;
+
+/// <summary>
+/// What a running tool sees of its process: the host (network namespace), stdout/stderr, the
+/// virtual clock, a pid, and a token that stands for SIGINT or the end of the scenario.
+/// </summary>
+public sealed class ToolContext
+{
+    /// <summary>Unix time of virtual time zero, in microseconds (whole seconds, so truncation is unaffected).</summary>
+    private static readonly long EpochMicroseconds = VirtualTimeProvider.Epoch.ToUnixTimeMilliseconds() * 1000;
+
+    public ToolContext(Host host, IToolOutput output, CancellationToken cancellationToken)
+    {
+        Host = host;
+        Output = output;
+        CancellationToken = cancellationToken;
+        Pid = host.AllocatePid();
+    }
+
+    public Host Host { get; }
+    public IToolOutput Output { get; }
+
+    /// <summary>Cancelled on SIGINT or when the scenario ends: tools stop and print what they would on ^C.</summary>
+    public CancellationToken CancellationToken { get; }
+
+    public int Pid { get; }
+
+    /// <summary>The host's virtual clock, for Task.Delay and timeouts.</summary>
+    public TimeProvider TimeProvider => Host.Scheduler.TimeProvider;
+
+    public SimTime Now => Host.Now;
+
+    /// <summary>A random stream private to this process (so two runs of a tool differ, reproducibly).</summary>
+    public RandomStream RandomStream(string purpose) => Host.RandomStream($"{purpose}/pid{Pid}");
+
+    /// <summary>gettimeofday() at virtual instant <paramref name="virtualNs"/>: microseconds since the Unix epoch.</summary>
+    public static long WallMicroseconds(long virtualNs) => EpochMicroseconds + virtualNs / 1000;
+
+    /// <summary>
+    /// clock_gettime(CLOCK_MONOTONIC) at virtual instant <paramref name="virtualNs"/>, in ns. It counts
+    /// from boot, which came before the world started, so it is never 0 (tools read 0 as "unset").
+    /// </summary>
+    public static long MonotonicNs(long virtualNs) => virtualNs + UptimeAtWorldStartNs;
+
+    private const long UptimeAtWorldStartNs = 1_000_000_000;
+
+    /// <summary>
+    /// Waits until <paramref name="wait"/> completes (true), <paramref name="timeoutNs"/> passes or
+    /// <paramref name="interrupt"/> fires (false): a poll() with a timeout. Negative waits forever.
+    /// </summary>
+    public async Task<bool> WaitAsync(Func<CancellationToken, Task> wait, long timeoutNs, CancellationToken interrupt)
+    {
+        if (interrupt.IsCancellationRequested) return false;
+        // Round up to the TimeProvider's 100 ns ticks: waking before the deadline would make callers spin.
+        var delay = timeoutNs < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromTicks((timeoutNs + 99) / 100);
+        using var timeout = new CancellationTokenSource(delay, TimeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, interrupt);
+        try
+        {
+            await wait(linked.Token);
+            return true;
+        }
+        catch (OperationCanceledException) when (linked.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Sleeps <paramref name="ns"/> of virtual time; false when interrupted first.</summary>
+    public async Task<bool> SleepAsync(long ns, CancellationToken interrupt)
+    {
+        try
+        {
+            await Task.Delay(TimeSpan.FromTicks((ns + 99) / 100), TimeProvider, interrupt);
+            return true;
+        }
+        catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,636 @@
+using System.Globalization;
+using NetLab.Core.Addressing;
+using NetLab.Stack;
+using NetLab.Stack.Icmp;
+using NetLab.Stack.IPv4;
+using NetLab.Stack.Sockets;
+using NetLab.Stack.Udp;
+using NetLab.Tools.Common;
+
+namespace NetLab.Tools;
+
+/// <summary>
+/// traceroute 2.1 by Dmitry Butskoy (traceroute.c, mod-udp.c, mod-icmp.c): up to -N probes in
+/// flight, -q per hop, UDP to port 33434 + n from a socket per probe (default) or ICMP echo (-I),
+/// answers read from the sockets' error queues. Options: -I, -T (refused: no TCP yet), -n, -q, -m,
+/// -f, -w MAX[,HERE,NEAR], -N, -p, -i, -F.
+/// </summary>
+public sealed class TracerouteTool : ITool
+{
+    public string Name => "traceroute";
+
+    public Task<int> RunAsync(ToolContext ctx, IReadOnlyList<string> args) => new TracerouteRun(ctx).RunAsync(args);
+}
+
+internal sealed class TracerouteRun(ToolContext ctx)
+{
+    private const int MaxHops = 255, MaxProbesPerHop = 10, DefaultStartPort = 33434, DefaultDataLength = 40;
+    private const long WaitPrecisionUs = 1000; // DEF_WAIT_PREC: +1 ms against precision issues
+
+    /// <summary>struct probe.</summary>
+    private sealed class Probe
+    {
+        public bool Done, Final, Sent;
+        public long SendUs, RecvUs;
+        public Ipv4Address? Res;
+        public int RecvTtl;
+        public string ErrStr = "";
+        public UdpSocket? Socket;
+        public int Seq;
+
+        public void CopyFrom(Probe p)
+        {
+            (Done, Final, Sent, SendUs, RecvUs, Res, RecvTtl, ErrStr, Socket, Seq) =
+                (p.Done, p.Final, p.Sent, p.SendUs, p.RecvUs, p.Res, p.RecvTtl, p.ErrStr, p.Socket, p.Seq);
+        }
+    }
+
+    private readonly IToolOutput _out = ctx.Output;
+    private readonly System.Text.StringBuilder _line = new(); // the hop being printed
+    private readonly WaitQueue _readable = new();
+
+    private int _firstHop = 1, _maxHops = 30, _simProbes = 16, _probesPerHop = 3;
+    private double _waitSecs = 5.0, _hereFactor = 3, _nearFactor = 10;
+    private bool _icmp, _noResolve, _dontFrag;
+    private int _portSeq;
+    private string? _device;
+    private Ipv4Address _dst;
+    private string _dstName = "";
+    private int _headerLength, _dataLength;
+    private Probe[] _probes = [];
+    private byte[] _data = [];
+
+    // mod-udp: the next destination port. mod-icmp: the raw socket, identifier, sequence, last TTL.
+    private int _currentPort;
+    private RawSocket? _icmpSocket;
+    private RawDatagram? _peeked;
+    private ushort _ident;
+    private int _seq = 1;
+    private int _lastTtl;
+
+    private long NowUs => ctx.Now.Nanoseconds / 1000;
+
+    public async Task<int> RunAsync(IReadOnlyList<string> args)
+    {
+        int status = ParseOptions(args);
+        if (status >= 0) return status;
+        _headerLength = Ipv4Repr.HeaderLength + (_icmp ? 0 : UdpHeaderView.Length);
+        _dataLength = DefaultDataLength - (_icmp ? 0 : UdpHeaderView.Length);
+        _probes = Enumerable.Range(0, _maxHops * _probesPerHop).Select(_ => new Probe()).ToArray();
+        // fill_data(): 0x40 + (i & 0x3f), after the ICMP header for -I.
+        _data = new byte[_dataLength];
+        for (int i = _icmp ? IcmpHeaderView.Length : 0; i < _data.Length; i++) _data[i] = (byte)(0x40 + (i & 0x3f));
+        _currentPort = _portSeq != 0 ? _portSeq : DefaultStartPort;
+        if (_icmp)
+        {
+            if (_portSeq != 0) _seq = _portSeq;
+            _icmpSocket = RawSocket.Open(ctx.Host, IpProtocol.Icmp);
+            TuneSocketOptions(_icmpSocket);
+            _ident = (ushort)(ctx.Pid & 0xffff); // getpid() & 0xffff
+        }
+        try
+        {
+            return await DoIt();
+        }
+        finally
+        {
+            _icmpSocket?.Dispose();
+            foreach (var p in _probes) p.Socket?.Dispose();
+        }
+    }
+
+    // ------------------------------------------------------------------ options
+
+    private int ParseOptions(IReadOnlyList<string> args)
+    {
+        var operands = new List<string>();
+        for (int i = 0; i < args.Count; i++)
+        {
+            var a = args[i];
+            if (a.Length < 2 || a[0] != '-') { operands.Add(a); continue; }
+            switch (a)
+            {
+                case "-I" or "--icmp": _icmp = true; continue;
+                case "-T" or "--tcp":
+                    _out.WriteError("traceroute: TCP method needs TCP, which NetLab does not have yet");
+                    return 2;
+                case "-U" or "--udp" or "-UL" or "-D" or "--dccp" or "-P" or "-M":
+                    _out.WriteError($"traceroute: the {a} method is not available in NetLab");
+                    return 2;
+                case "-n": _noResolve = true; continue;
+                case "-F" or "--dont-fragment": _dontFrag = true; continue;
+                case "-4": continue;
+            }
+            // Options with a value, attached ("-q1") or separate ("-q 1").
+            char opt = a[1];
+            if ("fmNpqwiz".IndexOf(opt) < 0)
+            {
+                _out.WriteError($"Bad option `{a}' (argc {i + 1})");
+                return 2;
+            }
+            string value;
+            if (a.Length > 2) value = a[2..];
+            else if (i + 1 < args.Count) value = args[++i];
+            else
+            {
+                _out.WriteError($"Option `{a}' (argc {i + 1}) requires an argument: `{OptionArgName(opt)}'");
+                return 2;
+            }
+            bool ok = opt switch
+            {
+                'f' => TryUInt(value, out _firstHop),
+                'm' => TryUInt(value, out _maxHops),
+                'N' => TryUInt(value, out _simProbes),
+                'p' => TryUInt(value, out _portSeq),
+                'q' => TryUInt(value, out _probesPerHop),
+                'w' => SetWaitSpecs(value),
+                'i' => (_device = value) is not null,
+                _ => false,
+            };
+            if (!ok)
+            {
+                _out.WriteError($"Cannot handle `{a}' option with arg `{value}' (argc {i + 1})");
+                return 2;
+            }
+        }
+        if (operands.Count == 0)
+        {
+            _out.WriteError("Specify \"host\" missing argument.");
+            return 2;
+        }
+        if (!Ipv4Address.TryParse(operands[0], out _dst))
+        {
+            _out.WriteError($"{operands[0]}: Name or service not known");
+            _out.WriteError($"Cannot handle \"host\" cmdline arg `{operands[0]}' on position 1 (argc {args.Count})");
+            return 2;
+        }
+        _dstName = operands[0];
+        if (_firstHop == 0 || _firstHop > _maxHops) return ExError("first hop out of range");
+        if (_maxHops > MaxHops) return ExError("max hops cannot be more than 255");
+        if (_probesPerHop == 0 || _probesPerHop > MaxProbesPerHop) return ExError("no more than 10 probes per hop");
+        if (_device is not null && ctx.Host.FindDevice(_device) is null)
+        {
+            _out.WriteError("setsockopt SO_BINDTODEVICE: No such device");
+            return 1;
+        }
+        return -1;
+    }
+
+    private static string OptionArgName(char opt) => opt switch
+    {
+        'f' => "first_ttl", 'm' => "max_ttl", 'N' => "squeries", 'p' => "port", 'q' => "nqueries",
+        'w' => "MAX,HERE,NEAR", 'i' => "device", _ => "sendwait",
+    };
+
+    private int ExError(string message)
+    {
+        _out.WriteError(message);
+        return 2;
+    }
+
+    private static bool TryUInt(string s, out int value) =>
+        int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out value);
+
+    /// <summary>set_wait_specs(): MAX[,HERE[,NEAR]]; giving -w at all zeroes the factors not given.</summary>
+    private bool SetWaitSpecs(string arg)
+    {
+        _hereFactor = _nearFactor = 0;
+        var parts = arg.Split(',');
+        if (parts.Length > 3) return false;
+        double[] v = new double[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!CFormat.TryParseDouble(parts[i], out v[i]) || v[i] < 0) return false;
+        _waitSecs = v[0];
+        if (v.Length > 1) _hereFactor = v[1];
+        if (v.Length > 2) _nearFactor = v[2];
+        return true;
+    }
+
+    // ------------------------------------------------------------------ the main loop
+
+    /// <summary>do_it(): keep up to -N probes in flight, print them in order as they complete or expire.</summary>
+    private async Task<int> DoIt()
+    {
+        int start = (_firstHop - 1) * _probesPerHop;
+        int end = _probes.Length;
+        // print_header(): the line is flushed at once; its newline only comes with the first hop.
+        _out.WriteLine($"traceroute to {_dstName} ({_dst}), {_maxHops} hops max, {_headerLength + _dataLength} byte packets");
+        while (start < end)
+        {
+            if (ctx.CancellationToken.IsCancellationRequested)
+            {
+                FlushLine();
+                return ToolRunner.InterruptedStatus;
+            }
+            int num = 0;
+            long? next = null;
+            long now = NowUs;
+            for (int n = start; n < end; n++)
+            {
+                var pb = _probes[n];
+                if (n == start && !pb.Done && pb.Sent)
+                {
+                    long expire = pb.SendUs + Timeout(n);
+                    if (expire > now) next = expire;
+                    else
+                    {
+                        ProbeDone(pb); // expire_probe()
+                        CheckExpired(n);
+                    }
+                }
+                if (pb.Done)
+                {
+                    if (n == start)
+                    {
+                        PrintProbe(n);
+                        start++;
+                    }
+                    if (pb.Final) end = (n / _probesPerHop + 1) * _probesPerHop;
+                    continue;
+                }
+                if (!pb.Sent)
+                {
+                    var err = SendProbe(pb, n / _probesPerHop + 1);
+                    if (err is not null)
+                    {
+                        // error(): a newline and perror() on stderr, exit 1.
+                        FlushLine();
+                        _out.WriteError("");
+                        _out.WriteError(err);
+                        return 1;
+                    }
+                    if (!pb.Sent)
+                    {
+                        if (next is not null) break; // ENOBUFS/EAGAIN: chances later
+                        FlushLine();
+                        _out.WriteError("");
+                        _out.WriteError("send probe: Resource temporarily unavailable");
+                        return 1;
+                    }
+                }
+                next ??= pb.SendUs + Timeout(n);
+                if (++num >= _simProbes) break;
+            }
+            if (next is { } deadline) await Poll(Math.Max(0, deadline * 1000 - ctx.Now.Nanoseconds));
+        }
+        FlushLine(); // print_end()
+        return 0;
+    }
+
+    /// <summary>do_poll(): wait for a socket to become readable, then let each readable one read a message.</summary>
+    private async Task Poll(long timeoutNs)
+    {
+        if (!AnyReadable())
+        {
+            if (_icmpSocket is { } raw)
+                await ctx.WaitAsync(async t => _peeked = await raw.ReceiveAsync(t), timeoutNs, ctx.CancellationToken);
+            else
+                await ctx.WaitAsync(_readable.WaitAsync, timeoutNs, ctx.CancellationToken);
+        }
+        if (_icmpSocket is not null)
+        {
+            if (_peeked is not null || _icmpSocket.Queued > 0) IcmpRecvProbe();
+            return;
+        }
+        foreach (var pb in _probes.Where(p => p.Socket is not null).ToList())
+            UdpRecvProbe(pb);
+    }
+
+    private bool AnyReadable() => _icmpSocket is { } raw
+        ? _peeked is not null || raw.Queued > 0
+        : _probes.Any(p => p.Socket is { } s && (s.QueuedDatagrams > 0 || s.ErrorQueueLength > 0));
+
+    /// <summary>get_timeout(): 3× a reply of the same hop, or 10× one of a later hop, capped at MAX.</summary>
+    private long Timeout(int idx)
+    {
+        long wait = (long)Math.Round(_waitSecs * 1e6);
+        if (_hereFactor != 0)
+        {
+            int hop = idx - idx % _probesPerHop;
+            for (int i = 0; i < _probesPerHop; i++)
+            {
+                var p = _probes[hop + i];
+                long value = p.RecvUs - p.SendUs;
+                if (p.Done && p.RecvUs != 0 && value > 0) return Math.Min((long)((value + WaitPrecisionUs) * _hereFactor), wait);
+            }
+        }
+        if (_nearFactor != 0)
+        {
+            for (int i = idx + 1; i < _probes.Length && _probes[i].Sent; i++)
+            {
+                var p = _probes[i];
+                long value = p.RecvUs - p.SendUs;
+                if (p.Done && p.RecvUs != 0 && value > 0) return Math.Min((long)((value + WaitPrecisionUs) * _nearFactor), wait);
+            }
+        }
+        return wait;
+    }
+
+    // ------------------------------------------------------------------ sending
+
+    /// <summary>udp_send_probe() / icmp_send_probe(); returns perror()'s text when traceroute would die.</summary>
+    private string? SendProbe(Probe pb, int ttl)
+    {
+        if (_icmp)
+        {
+            var raw = _icmpSocket!;
+            if (ttl != _lastTtl)
+            {
+                raw.Ttl = ttl;
+                _lastTtl = ttl;
+            }
+            new IcmpRepr(IcmpType.EchoRequest, 0, ((uint)_ident << 16) | (ushort)_seq, _data.Length - IcmpHeaderView.Length).Emit(_data);
+            pb.SendUs = NowUs;
+            var err = raw.SendTo(_data, _dst);
+            if (err is Errno.ENOBUFS or Errno.EAGAIN) return null;
+            if (err is not (Errno.None or Errno.EMSGSIZE)) return $"send: {ErrnoText.Describe(err)}";
+            pb.Sent = true;
+            pb.Seq = _seq++;
+            return null;
+        }
+        var sk = ctx.Host.Udp.Open();
+        TuneSocketOptions(sk);
+        if (sk.Bind(Ipv4Address.Any, 0) is var bindErr and not Errno.None)
+        {
+            sk.Dispose();
+            return $"bind: {ErrnoText.Describe(bindErr)}";
+        }
+        sk.Ttl = ttl;
+        if (sk.Connect(_dst, (ushort)_currentPort) is var connectErr and not Errno.None)
+        {
+            sk.Dispose();
+            return $"connect: {ErrnoText.Describe(connectErr)}";
+        }
+        sk.RecvErr = true;
+        pb.SendUs = NowUs;
+        var sendErr = sk.Send(_data);
+        if (sendErr is Errno.ENOBUFS or Errno.EAGAIN)
+        {
+            sk.Dispose();
+            return null;
+        }
+        if (sendErr is not (Errno.None or Errno.EMSGSIZE))
+        {
+            sk.Dispose();
+            return $"send: {ErrnoText.Describe(sendErr)}";
+        }
+        pb.Sent = true;
+        pb.Socket = sk;
+        sk.Readable += _readable.WakeAll;
+        pb.Seq = _currentPort++;
+        return null;
+    }
+
+    /// <summary>tune_socket(): the device, and DF only with -F (IP_PMTUDISC_PROBE), else IP_PMTUDISC_DONT.</summary>
+    private void TuneSocketOptions(UdpSocket sk)
+    {
+        if (_device is not null) sk.BoundDevice = ctx.Host.FindDevice(_device)!.IfIndex;
+        sk.PmtuDisc = _dontFrag ? PmtuDisc.Probe : PmtuDisc.Dont;
+    }
+
+    private void TuneSocketOptions(RawSocket sk)
+    {
+        if (_device is not null) sk.BoundDevice = ctx.Host.FindDevice(_device)!.IfIndex;
+        sk.PmtuDisc = _dontFrag ? PmtuDisc.Probe : PmtuDisc.Dont;
+    }
+
+    // ------------------------------------------------------------------ receiving
+
+    /// <summary>udp_recv_probe() + recv_reply(): one message, from the error queue when POLLERR.</summary>
+    private void UdpRecvProbe(Probe pb)
+    {
+        var sk = pb.Socket!;
+        if (sk.ErrorQueueLength > 0 || sk.PendingError != Errno.None)
+        {
+            if (!sk.TryReceiveError(out var e)) return;
+            // udp_check_reply(): the error must be about the datagram to this probe's port.
+            if (pb.Seq != e!.DestinationPort) return;
+            pb.RecvUs = e.TimestampNs / 1000;
+            pb.RecvTtl = e.OffenderTtl < 0 ? 0 : e.OffenderTtl;
+            if (e.Origin == ErrOrigin.Local) ParseLocalRes(pb, e.Errno, e.Info);
+            else
+            {
+                pb.Res = e.Offender;
+                ParseIcmpRes(pb, e.Type, e.Code, e.Info);
+            }
+            ProbeDone(pb);
+            return;
+        }
+        if (sk.QueuedDatagrams == 0) return;
+        Span<byte> buf = stackalloc byte[1280];
+        if (sk.TryReceive(buf, out var r) != Errno.None || r.Port != pb.Seq) return;
+        // A UDP answer from the target itself.
+        pb.Res = r.Address;
+        pb.RecvUs = NowUs;
+        pb.RecvTtl = r.Ttl;
+        pb.Final = true;
+        ProbeDone(pb);
+    }
+
+    /// <summary>
+    /// icmp_recv_probe() + recv_reply(): an echo reply from the target (the socket is connected to
+    /// it), or an ICMP error quoting one of our echo requests (what the error queue would hold).
+    /// </summary>
+    private void IcmpRecvProbe()
+    {
+        var d = _peeked;
+        _peeked = null;
+        if (d is null && !_icmpSocket!.TryReceive(out d)) return;
+        var buf = d!.Datagram.AsSpan();
+        int hlen = (buf[0] & 0x0F) * 4;
+        if (buf.Length < hlen + IcmpHeaderView.Length) return;
+        var ip = Ipv4HeaderView.ForEmit(buf);
+        var icmp = IcmpHeaderView.ForEmit(buf[hlen..]);
+        if (icmp.Type == IcmpType.EchoReply)
+        {
+            if (ip.Source != _dst || icmp.Identifier != _ident) return;
+            var pb = ProbeBySeq(icmp.Sequence);
+            if (pb is null) return;
+            pb.Res = ip.Source;
+            pb.RecvUs = d.TimestampNs / 1000;
+            pb.RecvTtl = ip.Ttl;
+            pb.Final = true;
+            ProbeDone(pb);
+            return;
+        }
+        if (icmp.Type is not (IcmpType.DestinationUnreachable or IcmpType.TimeExceeded or IcmpType.ParameterProblem)) return;
+        var quoted = icmp.Payload;
+        if (quoted.Length < 20 + IcmpHeaderView.Length || quoted.Length < (quoted[0] & 0x0F) * 4 + IcmpHeaderView.Length) return;
+        var inner = Ipv4HeaderView.ForEmit(quoted);
+        var innerIcmp = IcmpHeaderView.ForEmit(quoted[inner.HeaderLength..]);
+        if (inner.Protocol != IpProtocol.Icmp || inner.Destination != _dst || innerIcmp.Type != IcmpType.EchoRequest
+            || innerIcmp.Identifier != _ident) return;
+        var probe = ProbeBySeq(innerIcmp.Sequence);
+        if (probe is null) return;
+        probe.RecvUs = d.TimestampNs / 1000;
+        probe.RecvTtl = ip.Ttl;
+        probe.Res = ip.Source;
+        uint info = icmp.Type == IcmpType.DestinationUnreachable && icmp.Code == IcmpCode.FragmentationNeeded ? icmp.NextHopMtu : 0u;
+        ParseIcmpRes(probe, icmp.Type, icmp.Code, info);
+        ProbeDone(probe);
+    }
+
+    private Probe? ProbeBySeq(int seq) => seq <= 0 ? null : _probes.FirstOrDefault(p => p.Seq == seq);
+
+    /// <summary>parse_icmp_res(): time exceeded in transit is a hop; anything else ends the trace, with its annotation.</summary>
+    private static void ParseIcmpRes(Probe pb, byte type, byte code, uint info)
+    {
+        string? str = null;
+        if (type == IcmpType.TimeExceeded)
+        {
+            if (code == IcmpCode.TtlExceeded) return;
+        }
+        else if (type == IcmpType.DestinationUnreachable)
+        {
+            str = code switch
+            {
+                0 or 6 or 8 or 11 => "!N",
+                1 or 7 or 12 => "!H",
+                9 or 10 or 13 => "!X",
+                3 => "", // the destination is reached
+                2 => "!P",
+                4 => $"!F-{info}",
+                5 => "!S",
+                14 => "!V",
+                15 => "!C",
+                _ => $"!<{code}>",
+            };
+        }
+        pb.ErrStr = str ?? $"!<{type}-{code}>";
+        pb.Final = true;
+    }
+
+    /// <summary>parse_local_res(): only EMSGSIZE with an MTU is expected (with -F).</summary>
+    private void ParseLocalRes(Probe pb, Errno errno, uint info)
+    {
+        if (errno == Errno.EMSGSIZE && info != 0)
+        {
+            pb.ErrStr = $"!F-{info}";
+            pb.Final = true;
+            return;
+        }
+        _out.WriteError($"local recverr: {ErrnoText.Describe(errno)}");
+    }
+
+    /// <summary>probe_done(): close the probe's socket, forget its sequence number.</summary>
+    private void ProbeDone(Probe pb)
+    {
+        if (pb.Socket is { } sk)
+        {
+            sk.Readable -= _readable.WakeAll;
+            sk.Dispose();
+            pb.Socket = null;
+        }
+        pb.Seq = 0;
+        pb.Done = true;
+    }
+
+    /// <summary>
+    /// check_expired(): with many probes in flight a final hop may answer only the later ones
+    /// ("* * !H"); move a final answer back into an expired probe's place when it belongs there.
+    /// </summary>
+    private void CheckExpired(int idx)
+    {
+        var pb = _probes[idx];
+        if (!pb.Done) return;
+        int q = _probesPerHop;
+        int previousFinal = -1, fp = -1;
+        for (int p = idx - idx % q; p < idx; p++)
+        {
+            if (!_probes[p].Done || !_probes[p].Final) return;
+            previousFinal = p;
+        }
+        for (int p = idx + 1; p < _probes.Length && _probes[p].Sent; p++)
+        {
+            if (!_probes[p].Done) continue;
+            if (!_probes[p].Final) return;
+            fp = p;
+            break;
+        }
+        if (fp < 0) return;
+        var final = _probes[fp];
+        if (final.ErrStr.Length == 0) return; // not an ICMP unreachable report
+        if (previousFinal >= 0 || idx % q + (fp - idx) < q)
+        {
+            ReplaceByFinal(idx, fp);
+            return;
+        }
+        for (int p = idx - 1; p >= 0; p--)
+        {
+            if (_probes[p].Res is { } r && r == final.Res)
+            {
+                ReplaceByFinal(idx, fp);
+                return;
+            }
+        }
+        if (final.RecvTtl != 0)
+        {
+            int backHops = TtlToHops(final.RecvTtl);
+            for (int p = idx - 1; p >= 0; p--)
+            {
+                var prev = _probes[p];
+                if (prev.Done && !prev.Final && prev.RecvTtl != 0)
+                {
+                    int hops = TtlToHops(prev.RecvTtl);
+                    if (hops < backHops)
+                    {
+                        backHops = backHops - hops + p / q + 1;
+                        break;
+                    }
+                }
+            }
+            if (backHops <= idx / q + 1) ReplaceByFinal(idx, fp);
+        }
+    }
+
+    private void ReplaceByFinal(int idx, int fp)
+    {
+        _probes[idx].CopyFrom(_probes[fp]);
+        // The emptied slot counts as sent long ago, so it expires (as "*") instead of being resent.
+        _probes[fp] = new Probe { Sent = true, SendUs = 1 };
+    }
+
+    /// <summary>ttl2hops(): hops back from a TTL that started at 64, 128 or 255.</summary>
+    private static int TtlToHops(int ttl) => (ttl <= 64 ? 65 : ttl <= 128 ? 129 : 256) - ttl;
+
+    // ------------------------------------------------------------------ printing
+
+    /// <summary>
+    /// print_probe(): a hop starts a line; an address is printed when it differs from the previous
+    /// answer. traceroute flushes stdout after each probe, so a hop's line is complete on the
+    /// terminal with its last probe (the newline itself only comes with the next hop).
+    /// </summary>
+    private void PrintProbe(int idx)
+    {
+        var pb = _probes[idx];
+        int ttl = idx / _probesPerHop + 1;
+        int np = idx % _probesPerHop;
+        if (np == 0) _line.Append($"{ttl,2} ");
+        if (pb.Res is not { } res) _line.Append(" *");
+        else
+        {
+            bool print = np == 0;
+            if (np != 0)
+            {
+                int p = idx - 1;
+                for (; np != 0 && _probes[p].Res is null; p--, np--) { }
+                if (np == 0 || _probes[p].Res != res) print = true;
+            }
+            if (print) _line.Append(_noResolve ? $" {res}" : $" {res} ({res})");
+        }
+        if (pb.RecvUs != 0)
+        {
+            long us = pb.RecvUs - pb.SendUs;
+            _line.Append($"  {us / 1000}.{us % 1000:000} ms");
+        }
+        if (pb.ErrStr.Length > 0) _line.Append($" {pb.ErrStr}");
+        if (idx % _probesPerHop == _probesPerHop - 1) FlushLine();
+    }
+
+    private void FlushLine()
+    {
+        if (_line.Length == 0) return;
+        _out.WriteLine(_line.ToString());
+        _line.Clear();
+    }
+}
