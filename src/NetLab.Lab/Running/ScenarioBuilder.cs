@@ -147,7 +147,7 @@ public sealed class ScenarioBuilder
         int status = world.Scheduler.Run(task, world.Now);
         if (status != 0)
         {
-            var why = output.Lines.LastOrDefault(l => l.IsError)?.Text ?? $"ip route add {r.Text}: exit {status}";
+            var why = output.Errors.LastOrDefault() ?? $"ip route add {r.Text}: exit {status}";
             _errors.Add(Scenario.ErrorAt(r.Location, r.Path, why));
         }
     }
