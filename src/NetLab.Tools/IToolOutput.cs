@@ -36,6 +36,4 @@ public sealed class CapturingOutput(Scheduler clock) : IToolOutput
 
     public void WriteLine(string line) => _all.Add(new OutputLine(clock.Now, OutputStream.Stdout, line));
     public void WriteError(string line) => _all.Add(new OutputLine(clock.Now, OutputStream.Stderr, line));
-
-    public void Clear() => _all.Clear();
 }

@@ -48,6 +48,9 @@ public sealed class ToolContext
 
     private const long UptimeAtWorldStartNs = 1_000_000_000;
 
+    /// <summary>The longest delay a .NET timer (and so a CancellationTokenSource) accepts.</summary>
+    public static readonly TimeSpan MaxTimer = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
     /// <summary>
     /// Waits until <paramref name="wait"/> completes (true), <paramref name="timeoutNs"/> passes or
     /// <paramref name="interrupt"/> fires (false): a poll() with a timeout. Negative waits forever.
@@ -56,7 +59,9 @@ public sealed class ToolContext
     {
         if (interrupt.IsCancellationRequested) return false;
         // Round up to the TimeProvider's 100 ns ticks: waking before the deadline would make callers spin.
-        var delay = timeoutNs < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromTicks((timeoutNs + 99) / 100);
+        // Timers stop at about 49 days; the callers' loops simply wait again after such a wake-up.
+        var delay = timeoutNs < 0 ? Timeout.InfiniteTimeSpan
+            : TimeSpan.FromTicks(Math.Min((timeoutNs + 99) / 100, MaxTimer.Ticks));
         using var timeout = new CancellationTokenSource(delay, TimeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, interrupt);
         try
@@ -65,20 +70,6 @@ public sealed class ToolContext
             return true;
         }
         catch (OperationCanceledException) when (linked.IsCancellationRequested)
-        {
-            return false;
-        }
-    }
-
-    /// <summary>Sleeps <paramref name="ns"/> of virtual time; false when interrupted first.</summary>
-    public async Task<bool> SleepAsync(long ns, CancellationToken interrupt)
-    {
-        try
-        {
-            await Task.Delay(TimeSpan.FromTicks((ns + 99) / 100), TimeProvider, interrupt);
-            return true;
-        }
-        catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
         {
             return false;
         }

@@ -96,20 +96,22 @@ public class PingTests
     public void Ping4000_IsAnsweredThroughFragmentation()
     {
         var (w, a, _, _) = Nets.Routed();
-        Nets.Run(w, a, "ping -c 1 10.0.2.2"); // ARP everywhere first
+        Nets.Run(w, a, "ping -c 1 10.0.2.2"); // ARP everywhere first; it ends at 8.06592 ms
         var (status, o) = Nets.Run(w, a, "ping -c 1 -s 4000 10.0.2.2");
-        // 4028 bytes leave as 1500 + 1500 + 1068 (frames 1514, 1514, 1082). On each link the three
-        // frames follow back to back; the router forwards each as it arrives. The last fragment
-        // reaches b 2 × 1 ms + 1514 + 1514 + 1082 bytes of serialisation after the first bit (4.5760 ms
-        // less 2 ms of delay) and the reply takes as long: 2 × (457_600 + 2_000_000) ns.
-        Assert.Equal(457_600, 3 * Channel.SerializationNs(1514, 100_000_000) + Channel.SerializationNs(1082, 100_000_000) - Channel.SerializationNs(1514, 100_000_000) + 0);
+        // 4028 bytes leave as 1500 + 1500 + 1068 (frames 1514, 1514, 1082), back to back. The router
+        // forwards each fragment as it arrives, so the second link finishes the last one 3 × 1514-byte
+        // + 1 × 1082-byte serialisations after a started; with 1 ms per link that is 2.4576 ms to b,
+        // and b's fragmented reply takes as long: 4.9152 ms, sent at 8065.92 µs, so 4916 whole µs.
+        long oneWay = 2 * Nets.Lan.Delay.Nanoseconds + 3 * Channel.SerializationNs(1514, 100_000_000)
+            + Channel.SerializationNs(1082, 100_000_000);
+        Assert.Equal(4_915_200, 2 * oneWay);
         Assert.Equal([
             "PING 10.0.2.2 (10.0.2.2) 4000(4028) bytes of data.",
             "4008 bytes from 10.0.2.2: icmp_seq=1 ttl=63 time=4.92 ms",
             "",
             "--- 10.0.2.2 ping statistics ---",
             "1 packets transmitted, 1 received, 0% packet loss, time 0ms",
-            "rtt min/avg/max/mdev = 4.915/4.915/4.915/0.000 ms"], o.Lines);
+            "rtt min/avg/max/mdev = 4.916/4.916/4.916/0.000 ms"], o.Lines);
         Assert.Equal(0, status);
     }
 

@@ -90,7 +90,7 @@ internal sealed class PingRun(ToolContext ctx)
         _alarm = alarm;
         _exiting = exiting;
         _startNs = NowNs;
-        if (_deadline > 0) alarm.CancelAfter(TimeSpan.FromSeconds(_deadline));
+        if (_deadline > 0 && TimeSpan.FromSeconds(_deadline) <= ToolContext.MaxTimer) alarm.CancelAfter(TimeSpan.FromSeconds(_deadline));
         await MainLoop();
         return Finish();
     }
@@ -378,7 +378,7 @@ internal sealed class PingRun(ToolContext ctx)
         // A zero waittime leaves the static unset, so it is computed again next time.
         if (waittime != 0) _waittimeUs = waittime;
         if (next < 0 || next < waittime / 1000) next = (int)(waittime / 1000);
-        _alarm.CancelAfter(TimeSpan.FromTicks(waittime * 10));
+        _alarm.CancelAfter(TimeSpan.FromTicks(Math.Min(waittime * 10, ToolContext.MaxTimer.Ticks)));
         return next;
     }
 
