@@ -92,7 +92,7 @@ public class PingTests
         Assert.Equal(2 * Nets.HopNs(60) + Nets.HopNs(1514) + Nets.HopNs(590), o.All[1].At.Nanoseconds);
     }
 
-    [Fact(Skip = "needs Ipv4Defrag from the defrag branch")]
+    [Fact]
     public void Ping4000_IsAnsweredThroughFragmentation()
     {
         var (w, a, _, _) = Nets.Routed();
