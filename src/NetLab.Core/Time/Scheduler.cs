@@ -1,14 +1,16 @@
 namespace NetLab.Core.Time;
 
 /// <summary>
-/// The event loop of one world: a binary min-heap of timers keyed by (time, sequence), so events
-/// due at the same instant run first in, first out and a run is a pure function of its inputs
-/// (CONVENTIONS rule 5). Single-threaded: only the loop's own thread may touch it.
+/// The event loop of one world: a min-heap of timer nodes keyed by (time, sequence), so events due at
+/// the same instant run first in, first out and a run is a pure function of its inputs (CONVENTIONS
+/// rule 5). Arming pushes a node; cancelling or re-arming only marks the old node stale (O(1)), and
+/// stale nodes are dropped when they reach the top or compacted away when they outnumber live ones.
+/// Single-threaded: only the loop's own thread may touch it.
 /// </summary>
 public sealed class Scheduler
 {
-    // A 4-ary min-heap with the keys inline: comparisons never dereference a timer (cache-friendly),
-    // and the tree is half as deep as a binary heap's.
+    // A 4-ary heap with the keys inline: comparisons never dereference a timer, and the tree is half
+    // as deep as a binary heap's.
     private struct Node
     {
         public long Due;
@@ -17,8 +19,10 @@ public sealed class Scheduler
     }
 
     private const int Arity = 4;
+    private const int CompactionFloor = 1024;
     private Node[] _heap = new Node[1024];
     private int _count;
+    private int _stale;
     private long _sequence;
     private long _now;
     private readonly Stack<SimTimer> _postPool = new();
@@ -32,7 +36,7 @@ public sealed class Scheduler
     public SimTime Now => new(_now);
 
     /// <summary>Events still to run.</summary>
-    public int Pending => _count;
+    public int Pending => _count - _stale;
 
     /// <summary>Events dispatched since the world began.</summary>
     public long Dispatched { get; private set; }
@@ -71,40 +75,47 @@ public sealed class Scheduler
     internal void Arm(SimTimer t, long due)
     {
         if (due < _now) due = _now;
-        t.Due = due;
+        if (t.ArmedSequence >= 0) _stale++;
         long sequence = _sequence++;
-        int i = t.HeapIndex;
-        if (i < 0)
-        {
-            if (_count == _heap.Length) Array.Resize(ref _heap, _count * 2);
-            i = _count++;
-            _heap[i].Timer = t;
-        }
-        _heap[i].Due = due;
-        _heap[i].Sequence = sequence;
-        // Re-armed: the key may move either way in time.
-        if (!SiftUp(i)) SiftDown(i);
+        t.Due = due;
+        t.ArmedSequence = sequence;
+        if (_count == _heap.Length) Array.Resize(ref _heap, _count * 2);
+        int i = _count++;
+        _heap[i] = new Node { Due = due, Sequence = sequence, Timer = t };
+        SiftUp(i);
+        if (_stale > CompactionFloor && _stale > _count / 2) Compact();
     }
 
     internal void Cancel(SimTimer t)
     {
-        int i = t.HeapIndex;
-        if (i < 0) return;
-        t.HeapIndex = -1;
-        RemoveAt(i);
+        if (t.ArmedSequence < 0) return;
+        t.ArmedSequence = -1;
+        _stale++;
+        if (_stale > CompactionFloor && _stale > _count / 2) Compact();
     }
 
     /// <summary>Runs one event if any is due at or before <paramref name="limit"/>.</summary>
     public bool Step(SimTime limit)
     {
-        if (_count == 0 || _heap[0].Due > limit.Nanoseconds) return false;
-        var t = _heap[0].Timer;
-        t.HeapIndex = -1;
-        RemoveAt(0);
-        _now = t.Due;
-        Dispatched++;
-        t.Fire();
-        return true;
+        while (_count > 0)
+        {
+            ref var root = ref _heap[0];
+            var t = root.Timer;
+            if (t.ArmedSequence != root.Sequence)
+            {
+                RemoveRoot();
+                _stale--;
+                continue;
+            }
+            if (root.Due > limit.Nanoseconds) return false;
+            RemoveRoot();
+            t.ArmedSequence = -1;
+            _now = t.Due;
+            Dispatched++;
+            t.Fire();
+            return true;
+        }
+        return false;
     }
 
     /// <summary>Runs every event due up to <paramref name="end"/>, then sets the clock to it.</summary>
@@ -157,37 +168,45 @@ public sealed class Scheduler
             throw new InvalidOperationException($"The world went idle at {Now}s before the task completed.");
     }
 
-    private void RemoveAt(int i)
+    private void RemoveRoot()
     {
         _count--;
-        if (i != _count)
+        if (_count > 0)
         {
-            _heap[i] = _heap[_count];
-            _heap[i].Timer.HeapIndex = i;
-            if (!SiftUp(i)) SiftDown(i);
+            _heap[0] = _heap[_count];
+            SiftDown(0);
         }
         _heap[_count] = default;
+    }
+
+    /// <summary>Drops every stale node and rebuilds the heap bottom-up: O(n), amortised O(1) per cancel.</summary>
+    private void Compact()
+    {
+        int live = 0;
+        for (int i = 0; i < _count; i++)
+        {
+            if (_heap[i].Timer.ArmedSequence == _heap[i].Sequence) _heap[live++] = _heap[i];
+        }
+        Array.Clear(_heap, live, _count - live);
+        _count = live;
+        _stale = 0;
+        for (int i = (_count - 2) / Arity; i >= 0; i--) SiftDown(i);
     }
 
     private static bool Less(in Node a, in Node b) =>
         a.Due < b.Due || (a.Due == b.Due && a.Sequence < b.Sequence);
 
-    /// <summary>Moves node i up while smaller than its parent; true if it moved.</summary>
-    private bool SiftUp(int i)
+    private void SiftUp(int i)
     {
         var item = _heap[i];
-        int start = i;
         while (i > 0)
         {
             int parent = (i - 1) / Arity;
             if (!Less(item, _heap[parent])) break;
             _heap[i] = _heap[parent];
-            _heap[i].Timer.HeapIndex = i;
             i = parent;
         }
         _heap[i] = item;
-        item.Timer.HeapIndex = i;
-        return i != start;
     }
 
     private void SiftDown(int i)
@@ -203,10 +222,8 @@ public sealed class Scheduler
                 if (Less(_heap[c], _heap[best])) best = c;
             if (!Less(_heap[best], item)) break;
             _heap[i] = _heap[best];
-            _heap[i].Timer.HeapIndex = i;
             i = best;
         }
         _heap[i] = item;
-        item.Timer.HeapIndex = i;
     }
 }

@@ -13,7 +13,9 @@ public sealed class SimTimer
     internal object? PostState;
 
     internal long Due;
-    internal int HeapIndex = -1;
+    // The sequence number of the heap node that is this timer's live arming; -1 when not armed.
+    // Older nodes of a re-armed or cancelled timer stay in the heap and are skipped (lazy deletion).
+    internal long ArmedSequence = -1;
 
     public SimTimer(Scheduler scheduler, Action callback)
     {
@@ -23,7 +25,7 @@ public sealed class SimTimer
 
     internal SimTimer(Scheduler scheduler) => _scheduler = scheduler;
 
-    public bool IsArmed => HeapIndex >= 0;
+    public bool IsArmed => ArmedSequence >= 0;
 
     /// <summary>When the timer fires, if armed.</summary>
     public SimTime Deadline => new(Due);
