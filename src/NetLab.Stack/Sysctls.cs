@@ -5,12 +5,8 @@ namespace NetLab.Stack;
 /// <summary>net.core.* (Documentation/admin-guide/sysctl/net.rst).</summary>
 public sealed class NetCoreSysctls
 {
-    [Sysctl("somaxconn", Min = 0, Max = int.MaxValue)] public int Somaxconn { get; set; } = 4096;
-    [Sysctl("netdev_max_backlog", Min = 0, Max = int.MaxValue)] public int NetdevMaxBacklog { get; set; } = 1000;
     [Sysctl("rmem_default", Min = 4608, Max = int.MaxValue)] public int RmemDefault { get; set; } = 212992;
     [Sysctl("rmem_max", Min = 4608, Max = int.MaxValue)] public int RmemMax { get; set; } = 212992;
-    [Sysctl("wmem_default", Min = 4608, Max = int.MaxValue)] public int WmemDefault { get; set; } = 212992;
-    [Sysctl("wmem_max", Min = 4608, Max = int.MaxValue)] public int WmemMax { get; set; } = 212992;
 }
 
 /// <summary>net.ipv4.* (Documentation/networking/ip-sysctl.rst), Linux defaults.</summary>
@@ -41,18 +37,16 @@ public sealed class Ipv4Sysctls
     [Sysctl("icmp_msgs_per_sec", Min = 0, Max = int.MaxValue)] public int IcmpMsgsPerSec { get; set; } = 1000;
     [Sysctl("icmp_msgs_burst", Min = 0, Max = int.MaxValue)] public int IcmpMsgsBurst { get; set; } = 50;
     [Sysctl("icmp_errors_use_inbound_ifaddr", Min = 0, Max = 1)] public int IcmpErrorsUseInboundIfaddr { get; set; }
-    [Sysctl("icmp_ignore_bogus_error_responses", Min = 0, Max = 1)] public int IcmpIgnoreBogusErrorResponses { get; set; } = 1;
 
     [Sysctl("ipfrag_time", Min = 0, Max = int.MaxValue)] public int IpfragTime { get; set; } = 30;
     [Sysctl("ipfrag_high_thresh", Min = 0, Max = int.MaxValue)] public long IpfragHighThresh { get; set; } = 4 * 1024 * 1024;
+    /// <summary>Only bounds ipfrag_high_thresh: it has had no effect on eviction since Linux 4.17.</summary>
     [Sysctl("ipfrag_low_thresh", Min = 0, Max = int.MaxValue)] public long IpfragLowThresh { get; set; } = 3 * 1024 * 1024;
     [Sysctl("ipfrag_max_dist", Min = 0, Max = int.MaxValue)] public int IpfragMaxDist { get; set; } = 64;
 
     [Sysctl("route.min_pmtu", Min = 68, Max = 65535)] public int RouteMinPmtu { get; set; } = 552;
     [Sysctl("route.mtu_expires", Min = 0, Max = int.MaxValue)] public int RouteMtuExpires { get; set; } = 600;
 
-    [Sysctl("udp_rmem_min", Min = 1, Max = int.MaxValue)] public int UdpRmemMin { get; set; } = 4096;
-    [Sysctl("udp_wmem_min", Min = 1, Max = int.MaxValue)] public int UdpWmemMin { get; set; } = 4096;
 }
 
 /// <summary>net.ipv4.conf.&lt;dev&gt;.* (struct ipv4_devconf), Linux defaults.</summary>
@@ -61,13 +55,9 @@ public sealed class Ipv4DevConf
     [Sysctl("forwarding", Min = 0, Max = 1)] public int Forwarding { get; set; }
     [Sysctl("arp_announce", Min = 0, Max = 2)] public int ArpAnnounce { get; set; }
     [Sysctl("arp_ignore", Min = 0, Max = 8)] public int ArpIgnore { get; set; }
-    [Sysctl("arp_filter", Min = 0, Max = 1)] public int ArpFilter { get; set; }
     [Sysctl("arp_accept", Min = 0, Max = 2)] public int ArpAccept { get; set; }
     [Sysctl("arp_notify", Min = 0, Max = 1)] public int ArpNotify { get; set; }
     [Sysctl("send_redirects", Min = 0, Max = 1)] public int SendRedirects { get; set; } = 1;
-    [Sysctl("accept_redirects", Min = 0, Max = 1)] public int AcceptRedirects { get; set; } = 1;
-    [Sysctl("rp_filter", Min = 0, Max = 2)] public int RpFilter { get; set; }
-    [Sysctl("proxy_arp", Min = 0, Max = 1)] public int ProxyArp { get; set; }
 }
 
 /// <summary>net.ipv4.neigh.&lt;dev&gt;.* (struct neigh_parms), Linux defaults for ARP (arp_tbl).</summary>
@@ -92,5 +82,6 @@ public sealed class NeighTableSysctls
     [Sysctl("gc_thresh1", Min = 0, Max = int.MaxValue)] public int GcThresh1 { get; set; } = 128;
     [Sysctl("gc_thresh2", Min = 0, Max = int.MaxValue)] public int GcThresh2 { get; set; } = 512;
     [Sysctl("gc_thresh3", Min = 0, Max = int.MaxValue)] public int GcThresh3 { get; set; } = 1024;
+    /// <summary>Exported by Linux but not used to schedule GC (it runs every base_reachable_time/2).</summary>
     [Sysctl("gc_interval", Min = 0, Max = int.MaxValue)] public int GcInterval { get; set; } = 30;
 }
