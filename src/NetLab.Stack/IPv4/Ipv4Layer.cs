@@ -499,6 +499,21 @@ public sealed class Ipv4Layer
 
     private bool IsPmtuLocked(Ipv4Address dst) => _pmtu.TryGetValue(dst.Value, out var e) && e.Locked;
 
+    /// <summary>ip_options_fragment(): RFC 791 §3.1, only options with the copied bit (0x80) go in later fragments.</summary>
+    private static void BlankUncopiedOptions(Span<byte> options)
+    {
+        for (int i = 0; i < options.Length;)
+        {
+            byte kind = options[i];
+            if (kind == 0) break;          // end of option list
+            if (kind == 1) { i++; continue; } // no-op
+            int len = i + 1 < options.Length ? options[i + 1] : 0;
+            if (len < 2 || i + len > options.Length) break;
+            if ((kind & 0x80) == 0) options.Slice(i, len).Fill(1);
+            i += len;
+        }
+    }
+
     /// <summary>ip_select_ident(): a per-destination-bucket counter (Linux's ip_idents, without its time-based jump).</summary>
     private ushort SelectIdent(Ipv4Address dst, Ipv4Address src, byte protocol)
     {
@@ -523,8 +538,8 @@ public sealed class Ipv4Layer
 
     /// <summary>
     /// ip_do_fragment(): split a datagram (Data at its IP header, DF clear) into fragments whose
-    /// data is a multiple of 8 bytes, each with a copy of the header. Takes ownership.
-    /// Option copying (ip_options_fragment) is not needed: NetLab emits no IP options.
+    /// data is a multiple of 8 bytes, each with a copy of the header; after the first, options
+    /// without the copied flag are blanked to NOPs (ip_options_fragment). Takes ownership.
     /// </summary>
     internal void Fragment(Packet pkt, int mtu, NetDevice dev, Ipv4Address nextHop, bool broadcast)
     {
@@ -556,6 +571,7 @@ public sealed class Ipv4Layer
             pkt.Data[..hlen].CopyTo(fd);
             pkt.Data.Slice(hlen + offset, len).CopyTo(fd[hlen..]);
             var fh = Ipv4HeaderView.ForEmit(fd);
+            if (offset > 0 && hlen > Ipv4HeaderView.MinLength) BlankUncopiedOptions(fh.Options);
             fh.TotalLength = (ushort)(hlen + len);
             fh.FlagsAndOffset = (ushort)(((baseOffset + offset) / 8) | (last && !originalMf ? 0 : Ipv4HeaderView.FlagMf));
             fh.FillChecksum();
