@@ -13,7 +13,7 @@ namespace NetLab.Stack.Tests.Codecs;
 /// TX/RX checksum offload was off, so every checksum on the wire is complete; tshark reports all of them Good.
 /// Each frame is pasted whole, Ethernet header first; the tests slice out the layer they need.
 /// </summary>
-public static class LinuxCaptures
+public static partial class LinuxCaptures
 {
     public const int EthernetLength = 14;
 

@@ -16,6 +16,18 @@ public class LinuxCapturesTests
     [InlineData("linux-codecs.pcap", 11, nameof(LinuxCaptures.PortUnreachable))]
     [InlineData("linux-ipv4-options-fragments.pcap", 1, nameof(LinuxCaptures.RecordRouteEchoRequest))]
     [InlineData("linux-ipv4-options-fragments.pcap", 4, nameof(LinuxCaptures.LastFragment))]
+    [InlineData("linux-tcp.pcap", 1, nameof(LinuxCaptures.TcpSyn))]
+    [InlineData("linux-tcp.pcap", 2, nameof(LinuxCaptures.TcpSynAck))]
+    [InlineData("linux-tcp.pcap", 3, nameof(LinuxCaptures.TcpAck))]
+    [InlineData("linux-tcp.pcap", 4, nameof(LinuxCaptures.TcpPshData))]
+    [InlineData("linux-tcp.pcap", 6, nameof(LinuxCaptures.TcpFin))]
+    [InlineData("linux-tcp.pcap", 10, nameof(LinuxCaptures.TcpRst))]
+    [InlineData("linux-tcp-sack.pcap", 1, nameof(LinuxCaptures.TcpSackAck1))]
+    [InlineData("linux-tcp-sack.pcap", 2, nameof(LinuxCaptures.TcpSackAck3))]
+    [InlineData("linux-tcp-sack.pcap", 3, nameof(LinuxCaptures.TcpSackAck4))]
+    [InlineData("linux-tcp-fastopen.pcap", 1, nameof(LinuxCaptures.TcpFastOpenCookieRequest))]
+    [InlineData("linux-tcp-fastopen.pcap", 2, nameof(LinuxCaptures.TcpFastOpenSynAckCookie))]
+    [InlineData("linux-tcp-fastopen.pcap", 11, nameof(LinuxCaptures.TcpFastOpenSynData))]
     public void Fixture_IsAFrameOfTheCapture(string file, int frameNumber, string fixture)
     {
         using var stream = File.OpenRead(Path.Combine(AppContext.BaseDirectory, "Codecs", "Fixtures", file));
