@@ -32,6 +32,20 @@ internal static class TestNetworks
         return (w, a, b, sw);
     }
 
+    /// <summary>h1..hN (10.0.0.1..N/24) each cabled to one switch port.</summary>
+    public static (World World, Switch Sw, Host[] Hosts) HostsOnSwitch(int count, LinkParameters? p = null)
+    {
+        var w = new World();
+        var sw = w.AddSwitch("sw");
+        var hosts = Enumerable.Range(1, count).Select(i =>
+        {
+            var h = w.AddHost($"h{i}");
+            w.Connect(AddInterface(h, "eth0", $"10.0.0.{i}/24"), sw.AddPort(), p);
+            return h;
+        }).ToArray();
+        return (w, sw, hosts);
+    }
+
     /// <summary>a — r — b: 10.0.1.0/24 and 10.0.2.0/24 joined by router r (forwarding on).</summary>
     public static (World World, Host A, Host R, Host B) Routed(LinkParameters? left = null, LinkParameters? right = null, ulong seed = 1)
     {

@@ -9,14 +9,7 @@ public class BroadcastAndEchoTests
     [Fact]
     public void UdpToTheSubnetBroadcast_NeedsSoBroadcast_AndReachesEveryHost()
     {
-        var w = new World();
-        var sw = w.AddSwitch("sw");
-        var hosts = Enumerable.Range(1, 3).Select(i =>
-        {
-            var h = w.AddHost($"h{i}");
-            w.Connect(TestNetworks.AddInterface(h, "eth0", $"10.0.0.{i}/24"), sw.AddPort());
-            return h;
-        }).ToArray();
+        var (w, sw, hosts) = TestNetworks.HostsOnSwitch(3);
         var servers = hosts.Skip(1).Select(h => { var s = h.Udp.Open(); s.Bind(Ipv4Address.Any, 9); return s; }).ToArray();
         using var client = hosts[0].Udp.Open();
         Assert.Equal(Errno.EACCES, client.SendTo("x"u8, Ipv4Address.Parse("10.0.0.255"), 9));

@@ -9,14 +9,7 @@ public class SwitchTests
     [Fact]
     public void LearnsSources_FloodsUnknown_ThenForwardsToOnePort_AndAgesAfter300s()
     {
-        var w = new World();
-        var sw = w.AddSwitch("sw");
-        var hosts = Enumerable.Range(1, 3).Select(i =>
-        {
-            var h = w.AddHost($"h{i}");
-            w.Connect(TestNetworks.AddInterface(h, "eth0", $"10.0.0.{i}/24"), sw.AddPort());
-            return h;
-        }).ToArray();
+        var (w, sw, hosts) = TestNetworks.HostsOnSwitch(3);
         TestNetworks.Ping(w, hosts[0], "10.0.0.2");
         // ARP request was flooded to h2 and h3; the unicast echo only reached h2.
         var h3Rx = hosts[2].FindDevice("eth0")!.Stats.RxPackets;
