@@ -6,7 +6,8 @@ namespace NetLab.Stack;
 public sealed class NetCoreSysctls
 {
     [Sysctl("rmem_default", Min = 4608, Max = int.MaxValue)] public int RmemDefault { get; set; } = 212992;
-    [Sysctl("rmem_max", Min = 4608, Max = int.MaxValue)] public int RmemMax { get; set; } = 212992;
+    /// <summary>4 MiB since Linux commit a6d4f25888b8 ("net: increase default rmem_max/wmem_max to 4MB"); 212992 before.</summary>
+    [Sysctl("rmem_max", Min = 4608, Max = int.MaxValue)] public int RmemMax { get; set; } = 4194304;
 }
 
 /// <summary>net.ipv4.* (Documentation/networking/ip-sysctl.rst), Linux defaults.</summary>

@@ -24,6 +24,11 @@ public class IpTests
 
             """, o.Text);
         Assert.Equal(0, status);
+        // A family filter leaves out the link-layer line (print_linkinfo()).
+        Assert.Equal([
+            "2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc pfifo_fast state UP group default qlen 1000",
+            "    inet 10.0.1.2/24 brd 10.0.1.255 scope global eth0",
+            "       valid_lft forever preferred_lft forever"], Nets.Run(w, a, "ip -4 addr show dev eth0").Out.Lines);
 
         // Without brd the address has no broadcast; a second address in the subnet is secondary.
         Assert.Equal(0, Nets.Run(w, a, "ip addr add 10.0.1.3/24 dev eth0").Status);
@@ -114,10 +119,11 @@ public class IpTests
 
             """, Nets.Run(w, a, "ip route get 10.0.2.2").Out.Text);
         Assert.Equal("""
-            local 10.0.1.2 dev lo table local src 10.0.1.2 uid 0 
+            local 10.0.1.2 dev lo src 10.0.1.2 uid 0 
                 cache <local> 
 
             """, Nets.Run(w, a, "ip route get 10.0.1.2").Out.Text);
+        Assert.Equal("broadcast 10.0.1.255 dev eth0 src 10.0.1.2 uid 0 ", Nets.Run(w, a, "ip route get 10.0.1.255").Out.Lines[0]);
         Assert.Equal("""
             10.0.1.7 dev eth0 src 10.0.1.2 uid 0 
                 cache 
@@ -185,12 +191,17 @@ public class IpTests
         Assert.Equal(0, Nets.Run(w, a, "ip neigh add 10.0.0.52 dev eth0 nud noarp").Status);
         var lines = Nets.Run(w, a, "ip neigh").Out.Lines;
         Assert.Equal(["10.0.0.50 dev eth0 lladdr 02:00:00:00:00:50 PERMANENT ", "10.0.0.51 dev eth0 lladdr 02:00:00:00:00:51 STALE "], lines.Skip(1));
+        // [to] PREFIX filters; an address alone is a /32.
+        Assert.Equal(["10.0.0.51 dev eth0 lladdr 02:00:00:00:00:51 STALE "], Nets.Run(w, a, "ip neigh show 10.0.0.51").Out.Lines);
+        Assert.Equal(3, Nets.Run(w, a, "ip neigh show to 10.0.0.0/24").Out.Lines.Count);
+        Assert.Empty(Nets.Run(w, a, "ip neigh show 10.0.1.0/24").Out.Lines);
         // flush keeps PERMANENT (and NOARP) entries.
         Assert.Equal(0, Nets.Run(w, a, "ip neigh flush dev eth0").Status);
         Assert.Equal(["10.0.0.50 dev eth0 lladdr 02:00:00:00:00:50 PERMANENT "], Nets.Run(w, a, "ip neigh").Out.Lines);
         Assert.Equal(0, Nets.Run(w, a, "ip neigh del 10.0.0.50 dev eth0").Status);
         Assert.Equal((2, "RTNETLINK answers: No such file or directory"), Err(Nets.Run(w, a, "ip neigh del 10.0.0.50 dev eth0")));
         Assert.Equal((255, "Flush requires arguments."), Err(Nets.Run(w, a, "ip neigh flush")));
+        Assert.Equal((1, "Error: any valid prefix is expected rather than \"garbage\"."), Err(Nets.Run(w, a, "ip neigh show garbage")));
         Assert.Equal((255, "Device and destination are required arguments."), Err(Nets.Run(w, a, "ip neigh add 10.0.0.9 lladdr 02:00:00:00:00:09")));
         Assert.Equal((255, "Object \"nope\" is unknown, try \"ip help\"."), Err(Nets.Run(w, a, "ip nope")));
     }

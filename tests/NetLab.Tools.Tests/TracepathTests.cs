@@ -25,6 +25,18 @@ public class TracepathTests
     }
 
     [Fact]
+    public void SecondRun_StartsFromTheLearnedPathMtu()
+    {
+        var (w, a, _, _, _) = Nets.TwoRouters(middle: Nets.Lan with { Mtu = 1400 });
+        Nets.Run(w, a, "tracepath -n 10.0.3.2");
+        // IP_PMTUDISC_DO: the first 65535-byte probe fails locally against the learned 1400, not eth0's 1500.
+        var (status, o) = Nets.Run(w, a, "tracepath -n 10.0.3.2");
+        Assert.Equal(" 1?: [LOCALHOST]                      pmtu 1400", o.Lines[0]);
+        Assert.DoesNotContain(o.Lines, l => l.EndsWith("pmtu 1400", StringComparison.Ordinal) && !l.Contains("LOCALHOST", StringComparison.Ordinal));
+        Assert.Equal(0, status);
+    }
+
+    [Fact]
     public void MaxHops_EndsWithTooManyHops_AndBothNames()
     {
         var (w, a, _, _, _) = Nets.TwoRouters();

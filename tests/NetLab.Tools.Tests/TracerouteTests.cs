@@ -27,6 +27,21 @@ public class TracerouteTests
     }
 
     [Fact]
+    public void RepliesWithinTheFirstMicrosecond_StillShowTheirTimes()
+    {
+        // No delay at 10 Gbit/s: a's first answers arrive before virtual time reaches 1 µs. get_time() is
+        // gettimeofday(), never 0, so they are answers (0 would mean "none" to print_probe()).
+        var fast = new Net.LinkParameters { RateBitsPerSecond = 10_000_000_000 };
+        var (w, a, _, _) = Nets.Routed(fast, fast);
+        var (status, o) = Nets.Run(w, a, "traceroute -n -q 1 10.0.2.2");
+        Assert.Equal([
+            "traceroute to 10.0.2.2 (10.0.2.2), 30 hops max, 60 byte packets",
+            " 1  10.0.1.1  0.000 ms",
+            " 2  10.0.2.2  0.000 ms"], o.Lines);
+        Assert.Equal(0, status);
+    }
+
+    [Fact]
     public void SilentRouter_IsStars_AndTheNextHopShortensTheWait()
     {
         var (w, a, _, r2, _) = Nets.TwoRouters();

@@ -48,6 +48,7 @@ public sealed class RawSocket : IDisposable
     public Errno SendTo(ReadOnlySpan<byte> message, Ipv4Address destination, Ipv4Address source = default)
     {
         if (_closed) return Errno.EINVAL;
+        if (message.Length > 0xFFFF) return Errno.EMSGSIZE; // raw_sendmsg(): before routing, nothing queued
         var pkt = _host.Pool.Rent(PacketPool.DefaultHeadroom, message.Length);
         message.CopyTo(pkt.Data);
         if (Protocol == IpProtocol.Icmp && message.Length > 0) _host.Icmp.CountOutgoing(message[0]);

@@ -56,7 +56,8 @@ internal sealed partial class IpRun
             var addresses = _host.Ipv4.Addresses.Where(a => a.Device == dev).ToList();
             // With a family filter, ip addr leaves out links that have no address of it.
             if (withAddresses && _inetOnly && addresses.Count == 0) continue;
-            PrintLink(dev, linkMode: !withAddresses);
+            // print_linkinfo() prints the link/ether line only without a family filter (or for -0).
+            PrintLink(dev, linkMode: !withAddresses, linkLayer: !(withAddresses && _inetOnly));
             if (withAddresses)
             {
                 foreach (var a in addresses)
@@ -74,15 +75,18 @@ internal sealed partial class IpRun
         return 0;
     }
 
-    private void PrintLink(NetDevice dev, bool linkMode)
+    private void PrintLink(NetDevice dev, bool linkMode, bool linkLayer = true)
     {
         // The root qdisc: lo keeps noqueue; a device that is down shows noop, an up one pfifo_fast.
         var qdisc = dev.IsLoopback ? "noqueue" : dev.IsUp ? "pfifo_fast" : "noop";
         _out.WriteLine($"{dev.IfIndex}: {dev.Name}: <{LinkFlags(dev)}> mtu {dev.Mtu} qdisc {qdisc} state {dev.OperState} "
             + (linkMode ? "mode DEFAULT " : "") + $"group default qlen {dev.TxQueueLen}");
-        _out.WriteLine(dev.IsLoopback
-            ? "    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00"
-            : $"    link/ether {dev.Mac} brd ff:ff:ff:ff:ff:ff");
+        if (linkLayer)
+        {
+            _out.WriteLine(dev.IsLoopback
+                ? "    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00"
+                : $"    link/ether {dev.Mac} brd ff:ff:ff:ff:ff:ff");
+        }
         if (linkMode && _showStats > 0) PrintStats(dev.Stats);
     }
 

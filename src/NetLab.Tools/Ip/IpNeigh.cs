@@ -22,11 +22,12 @@ internal sealed partial class IpRun
 
     /// <summary>
     /// do_show_or_flush(): show hides NOARP (and NONE) entries; flush removes all but PERMANENT and
-    /// NOARP ones. With dev NAME, lines leave out "dev NAME".
+    /// NOARP ones. With dev NAME, lines leave out "dev NAME"; [to] PREFIX keeps the addresses inside it.
     /// </summary>
     private int ShowOrFlushNeighbours(List<string> args, bool flush)
     {
         NetDevice? dev = null;
+        Ipv4Prefix? to = null;
         bool any = false;
         for (int i = 0; i < args.Count; i++)
         {
@@ -44,8 +45,11 @@ internal sealed partial class IpRun
             else if (args[i] == "all") any = true;
             else
             {
-                _out.WriteError($"Error: either \"to\" is duplicate, or \"{args[i]}\" is a garbage.");
-                return ExitUsage;
+                // [to] PREFIX: only addresses inside it (an address alone is a /32); get_prefix() exits 1.
+                if (args[i] == "to" && !NextArg(args, ref i)) return ExitUsage;
+                if (!TryGetPrefix(args[i], Family, out var p)) return 1;
+                to = p;
+                any = true;
             }
         }
         if (flush && !any)
@@ -55,7 +59,8 @@ internal sealed partial class IpRun
         }
         var hidden = flush ? NudState.Permanent | NudState.NoArp : NudState.NoArp;
         var entries = _host.Neighbours.Entries
-            .Where(n => n.State != NudState.None && (n.State & hidden) == 0 && (dev is null || n.Device == dev))
+            .Where(n => n.State != NudState.None && (n.State & hidden) == 0 && (dev is null || n.Device == dev)
+                && (to is not { } prefix || prefix.Contains(n.Address)))
             .OrderBy(n => n.Device.IfIndex).ThenBy(n => n.Address.Value)
             .ToList();
         foreach (var n in entries)

@@ -226,15 +226,16 @@ internal sealed partial class IpRun
         var src = r.PreferredSource ?? _host.Ipv4.SelectSourceAddress(r.Device, dst);
         var line = new StringBuilder();
         string flags = "";
+        // No "table local": until the first policy rule Linux keeps the local table merged into main
+        // (fib_unmerge() splits them), so the answer's RTA_TABLE is main and iproute2 leaves it out.
         switch (r.Type)
         {
             case RouteType.Local:
-                line.Append($"local {dst} dev lo table local ");
+                line.Append($"local {dst} dev lo ");
                 flags = "<local> ";
                 break;
             case RouteType.Broadcast:
                 line.Append($"broadcast {dst} dev {r.Device!.Name} ");
-                if (!dst.IsLimitedBroadcast) line.Append("table local ");
                 flags = "<local,brd> ";
                 break;
             default:

@@ -9,7 +9,7 @@ using NetLab.Tools.Common;
 namespace NetLab.Tools;
 
 /// <summary>
-/// tracepath from iputils (tracepath.c): one UDP socket with IP_PMTUDISC_PROBE and IP_RECVERR,
+/// tracepath from iputils (tracepath.c): one UDP socket with IP_PMTUDISC_DO and IP_RECVERR,
 /// probes of the current MTU to port 44444 + n, hop by hop, reading answers from the error queue.
 /// Options: -n, -b, -l pktlen, -m max hops, -p port. Addresses are always numeric (no DNS yet).
 /// </summary>
@@ -102,7 +102,10 @@ internal sealed class TracepathRun(ToolContext ctx)
 
         using var socket = ctx.Host.Udp.Open();
         _socket = socket;
-        socket.PmtuDisc = PmtuDisc.Probe;
+        // iputils 20221126 sets IP_PMTUDISC_DO (strace: setsockopt(IP_MTU_DISCOVER, [2])), not PROBE as
+        // older tracepath.c did: a path MTU learned earlier caps the first probe, so a second run
+        // starts with " 1?: [LOCALHOST] pmtu 1400" (RealPeerTests.Tracepath_FindsPmtu1400_ThenStartsFromIt).
+        socket.PmtuDisc = PmtuDisc.Do;
         socket.RecvErr = true;
         for (_ttl = 1; _ttl <= _maxHops; _ttl++)
         {

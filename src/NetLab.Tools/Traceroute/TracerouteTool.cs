@@ -68,7 +68,9 @@ internal sealed class TracerouteRun(ToolContext ctx)
     private int _seq = 1;
     private int _lastTtl;
 
-    private long NowUs => ctx.Now.Nanoseconds / 1000;
+    // get_time() is gettimeofday(): Unix time, never 0, which print_probe() reads as "no answer".
+    // Virtual time starts at 0, so it is shifted by the same epoch as ping's clock.
+    private long NowUs => ToolContext.WallMicroseconds(ctx.Now.Nanoseconds);
 
     public async Task<int> RunAsync(IReadOnlyList<string> args)
     {
@@ -271,7 +273,7 @@ internal sealed class TracerouteRun(ToolContext ctx)
                 next ??= pb.SendUs + Timeout(n);
                 if (++num >= _simProbes) break;
             }
-            if (next is { } deadline) await Poll(Math.Max(0, deadline * 1000 - ctx.Now.Nanoseconds));
+            if (next is { } deadline) await Poll(Math.Max(0, (deadline - ToolContext.WallMicroseconds(0)) * 1000 - ctx.Now.Nanoseconds));
         }
         FlushLine(); // print_end()
         return 0;
@@ -405,7 +407,7 @@ internal sealed class TracerouteRun(ToolContext ctx)
             if (!sk.TryReceiveError(out var e)) return;
             // udp_check_reply(): the error must be about the datagram to this probe's port.
             if (pb.Seq != e!.DestinationPort) return;
-            pb.RecvUs = e.TimestampNs / 1000;
+            pb.RecvUs = ToolContext.WallMicroseconds(e.TimestampNs);
             pb.RecvTtl = e.OffenderTtl < 0 ? 0 : e.OffenderTtl;
             if (e.Origin == ErrOrigin.Local) ParseLocalRes(pb, e.Errno, e.Info);
             else
@@ -447,7 +449,7 @@ internal sealed class TracerouteRun(ToolContext ctx)
             var pb = ProbeBySeq(icmp.Sequence);
             if (pb is null) return;
             pb.Res = ip.Source;
-            pb.RecvUs = d.TimestampNs / 1000;
+            pb.RecvUs = ToolContext.WallMicroseconds(d.TimestampNs);
             pb.RecvTtl = ip.Ttl;
             pb.Final = true;
             ProbeDone(pb);
@@ -462,7 +464,7 @@ internal sealed class TracerouteRun(ToolContext ctx)
             || innerIcmp.Identifier != _ident) return;
         var probe = ProbeBySeq(innerIcmp.Sequence);
         if (probe is null) return;
-        probe.RecvUs = d.TimestampNs / 1000;
+        probe.RecvUs = ToolContext.WallMicroseconds(d.TimestampNs);
         probe.RecvTtl = ip.Ttl;
         probe.Res = ip.Source;
         uint info = icmp.Type == IcmpType.DestinationUnreachable && icmp.Code == IcmpCode.FragmentationNeeded ? icmp.NextHopMtu : 0u;
