@@ -27,7 +27,36 @@ public sealed class Ipv4Sysctls
 
     [Sysctl("ip_default_ttl", Min = 1, Max = 255)] public int IpDefaultTtl { get; set; } = 64;
     [Sysctl("ip_no_pmtu_disc", Min = 0, Max = 3)] public int IpNoPmtuDisc { get; set; }
-    [Sysctl("ip_local_port_range")] public int[] IpLocalPortRange { get; set; } = [32768, 60999];
+    private int[] _ipLocalPortRange = [32768, 60999];
+    private int _ipUnprivilegedPortStart = 1024;
+
+    /// <summary>
+    /// ipv4_local_port_range(): both ends in 1..65535, low ≤ high, and low not below
+    /// ip_unprivileged_port_start ("1000 2000" is EINVAL).
+    /// </summary>
+    [Sysctl("ip_local_port_range", Min = 1, Max = 65535)]
+    public int[] IpLocalPortRange
+    {
+        get => _ipLocalPortRange;
+        set
+        {
+            if (value.Length != 2 || value[1] < value[0] || value[0] < _ipUnprivilegedPortStart)
+                throw new ArgumentException("ip_local_port_range: Invalid argument", nameof(value));
+            _ipLocalPortRange = value;
+        }
+    }
+
+    /// <summary>ipv4_privileged_ports(): 0..65535, and not above the local port range's low end.</summary>
+    [Sysctl("ip_unprivileged_port_start", Min = 0, Max = 65535)]
+    public int IpUnprivilegedPortStart
+    {
+        get => _ipUnprivilegedPortStart;
+        set
+        {
+            if (_ipLocalPortRange[0] < value) throw new ArgumentException("ip_unprivileged_port_start: Invalid argument", nameof(value));
+            _ipUnprivilegedPortStart = value;
+        }
+    }
     [Sysctl("ip_nonlocal_bind", Min = 0, Max = 1)] public int IpNonlocalBind { get; set; }
 
     [Sysctl("icmp_echo_ignore_all", Min = 0, Max = 1)] public int IcmpEchoIgnoreAll { get; set; }

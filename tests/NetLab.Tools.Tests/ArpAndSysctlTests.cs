@@ -31,6 +31,8 @@ public class ArpAndSysctlTests
         var gone = Nets.Run(w, a, "arp -d 10.0.0.50");
         Assert.Equal((255, "No ARP entry for 10.0.0.50"), (gone.Status, gone.Out.Lines.Single()));
         Assert.Equal("10.0.0.50 (10.0.0.50) -- no entry", Nets.Run(w, a, "arp -n 10.0.0.50").Out.Lines.Single());
+        var bad = Nets.Run(w, a, "arp -x");
+        Assert.Equal((3, "arp: invalid option -- 'x'", "Usage:"), (bad.Status, bad.Out.Errors[0], bad.Out.Errors[1]));
         w.RunFor(SimDuration.FromSeconds(5));
     }
 
@@ -61,7 +63,17 @@ public class ArpAndSysctlTests
         (status, o) = Nets.Run(w, a, "sysctl -w net.ipv4.ip_default_ttl=300");
         Assert.Equal((1, "sysctl: setting key \"net.ipv4.ip_default_ttl\": Invalid argument"), (status, o.Errors.Single()));
         (status, o) = Nets.Run(w, a, "sysctl -w net.ipv4.ip_default_ttl");
-        Assert.Equal((1, "sysctl: \"net.ipv4.ip_default_ttl\" must be of the form name=value"), (status, o.Errors.Single()));
+        Assert.Equal((1, "sysctl: command line(0): invalid syntax, continuing..."), (status, o.Errors.Single()));
+        // Write failures are ORed, read failures added (procps 4.0.2).
+        Assert.Equal(1, Nets.Run(w, a, "sysctl -w net.ipv4.foo=1 net.ipv4.bar=2").Status);
+        Assert.Equal(2, Nets.Run(w, a, "sysctl net.ipv4.foo=1 net.ipv4.bar").Status);
+        // ipv4_local_port_range(): the low end may not reach below ip_unprivileged_port_start (1024).
+        (status, o) = Nets.Run(w, a, "sysctl -w net.ipv4.ip_local_port_range=\"1000 2000\"");
+        Assert.Equal((1, "sysctl: setting key \"net.ipv4.ip_local_port_range\": Invalid argument"), (status, o.Errors.Single()));
+        Assert.Equal(1, Nets.Run(w, a, "sysctl -w net.ipv4.ip_local_port_range=\"3000 2000\"").Status);
+        Assert.Equal(1, Nets.Run(w, a, "sysctl -w net.ipv4.ip_unprivileged_port_start=1025").Status);
+        Assert.Equal(0, Nets.Run(w, a, "sysctl -w net.ipv4.ip_unprivileged_port_start=1000").Status);
+        Assert.Equal(0, Nets.Run(w, a, "sysctl -w net.ipv4.ip_local_port_range=\"1000 2000\"").Status);
 
         var all = Nets.Run(w, a, "sysctl -a").Out.Lines;
         Assert.Equal(all.Order(StringComparer.Ordinal), all);

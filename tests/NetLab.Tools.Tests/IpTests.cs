@@ -38,12 +38,20 @@ public class IpTests
             "    inet 10.0.1.2/24 brd 10.0.1.255 scope global eth0",
             "    inet 10.0.1.3/24 scope global secondary eth0",
             "    inet 192.168.5.1/24 brd 192.168.5.255 scope global eth0"], eth0.Where(l => l.StartsWith("    inet", StringComparison.Ordinal)));
-        Assert.Equal((2, "RTNETLINK answers: File exists"), Err(Nets.Run(w, a, "ip addr add 10.0.1.3/24 dev eth0")));
+        Assert.Equal((2, "Error: ipv4: Address already assigned."), Err(Nets.Run(w, a, "ip addr add 10.0.1.3/24 dev eth0")));
         Assert.Equal(0, Nets.Run(w, a, "ip addr del 10.0.1.3/24 dev eth0").Status);
-        Assert.Equal((2, "RTNETLINK answers: Cannot assign requested address"), Err(Nets.Run(w, a, "ip addr del 10.0.1.3/24 dev eth0")));
+        Assert.Equal((2, "Error: ipv4: Address not found."), Err(Nets.Run(w, a, "ip addr del 10.0.1.3/24 dev eth0")));
         Assert.Equal((1, "Device \"eth9\" does not exist."), Err(Nets.Run(w, a, "ip addr show eth9")));
         Assert.Equal((1, "Cannot find device \"eth9\""), Err(Nets.Run(w, a, "ip addr add 10.1.1.1/24 dev eth9")));
-        Assert.Equal((1, "Error: any valid prefix is expected rather than \"10.1.1\"."), Err(Nets.Run(w, a, "ip addr add 10.1.1 dev eth0")));
+        Assert.Equal((1, "Error: any valid prefix is expected rather than \"10.1.x\"."), Err(Nets.Run(w, a, "ip addr add 10.1.x dev eth0")));
+        Assert.Equal((1, "Not enough information: \"dev\" argument is required."), Err(Nets.Run(w, a, "ip addr add 10.1.1.1/24")));
+        Assert.Equal((2, "RTNETLINK answers: Operation not supported"), Err(Nets.Run(w, a, "ip addr add dev eth0")));
+        // get_addr_ipv4(): missing parts are zero, and parts may be hex or octal.
+        Assert.Equal(0, Nets.Run(w, a, "ip addr add 10.1.1 dev eth0").Status);
+        Assert.Equal(0, Nets.Run(w, a, "ip addr add 0x0a.2/16 dev eth0").Status);
+        Assert.Equal([
+            "    inet 10.1.1.0/32 scope global eth0",
+            "    inet 10.2.0.0/16 scope global eth0"], Nets.Run(w, a, "ip addr show eth0").Out.Lines.Where(l => l.StartsWith("    inet 10.1.1.0", StringComparison.Ordinal) || l.StartsWith("    inet 10.2.", StringComparison.Ordinal)));
     }
 
     [Fact]
@@ -64,6 +72,8 @@ public class IpTests
         Assert.True(eth1.IsUp);
         Assert.Equal((2, "Error: mtu greater than device maximum."), Err(Nets.Run(w, a, "ip link set eth0 mtu 9001")));
         Assert.Equal((2, "Error: mtu less than device minimum."), Err(Nets.Run(w, a, "ip link set eth0 mtu 67")));
+        // invarg() messages end in a newline of their own: a blank line follows.
+        Assert.Equal(["Error: argument \"abc\" is wrong: Invalid \"mtu\" value", ""], Nets.Run(w, a, "ip link set eth0 mtu abc").Out.Errors);
         Assert.Equal((1, "Cannot find device \"eth7\""), Err(Nets.Run(w, a, "ip link set eth7 down")));
     }
 
@@ -200,10 +210,12 @@ public class IpTests
         Assert.Equal(["10.0.0.50 dev eth0 lladdr 02:00:00:00:00:50 PERMANENT "], Nets.Run(w, a, "ip neigh").Out.Lines);
         Assert.Equal(0, Nets.Run(w, a, "ip neigh del 10.0.0.50 dev eth0").Status);
         Assert.Equal((2, "RTNETLINK answers: No such file or directory"), Err(Nets.Run(w, a, "ip neigh del 10.0.0.50 dev eth0")));
-        Assert.Equal((255, "Flush requires arguments."), Err(Nets.Run(w, a, "ip neigh flush")));
+        Assert.Equal((1, "Flush requires arguments."), Err(Nets.Run(w, a, "ip neigh flush")));
         Assert.Equal((1, "Error: any valid prefix is expected rather than \"garbage\"."), Err(Nets.Run(w, a, "ip neigh show garbage")));
         Assert.Equal((255, "Device and destination are required arguments."), Err(Nets.Run(w, a, "ip neigh add 10.0.0.9 lladdr 02:00:00:00:00:09")));
-        Assert.Equal((255, "Object \"nope\" is unknown, try \"ip help\"."), Err(Nets.Run(w, a, "ip nope")));
+        Assert.Equal((1, "Object \"nope\" is unknown, try \"ip help\"."), Err(Nets.Run(w, a, "ip nope")));
+        var help = Nets.Run(w, a, "ip help");
+        Assert.Equal((255, "Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }"), (help.Status, help.Out.Errors[0]));
     }
 
     private static (int, string) Err((int Status, CapturingOutput Out) run) => (run.Status, run.Out.Errors.Single());

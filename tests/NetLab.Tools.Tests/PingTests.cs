@@ -219,6 +219,29 @@ public class PingTests
             Error(Nets.Run(w, a, "ping 10.0.1.255")));
     }
 
+    [Fact]
+    public void LingerAndIntervalArguments_AsIputils20221126()
+    {
+        // 1.4 s each way (ARP still answers within its 3 s): the echo reply takes 5.6 s, past -W 5.
+        var slow = Nets.Lan with { Delay = SimDuration.FromSeconds(1.4) };
+        var (w, a, _, _) = Nets.Routed(slow, slow);
+        Assert.Equal(0, Nets.Run(w, a, "ping -c 1 -W 20 10.0.2.2").Status); // ARP first
+        var (status, o) = Nets.Run(w, a, "ping -c 1 -W 5 10.0.2.2");
+        Assert.Equal("1 packets transmitted, 0 received, 100% packet loss, time 0ms", o.Lines[^2]);
+        Assert.Equal(1, status);
+        w.RunFor(SimDuration.FromSeconds(15));
+        // -W 0: setitimer() with zero disarms, so ping waits for its answer however long it takes.
+        (status, o) = Nets.Run(w, a, "ping -c 1 -W 0 10.0.2.2");
+        Assert.Equal("1 packets transmitted, 1 received, 0% packet loss, time 0ms", o.Lines[^2]);
+        Assert.Equal(0, status);
+        // Garbage after the number only warns; the number before it counts.
+        (status, o) = Nets.Run(w, a, "ping -c 1 -W 7x 10.0.2.2");
+        Assert.Equal(["ping: option argument contains garbage: x", "ping: this will become fatal error in the future"], o.Errors);
+        Assert.Equal(0, status);
+        Assert.Equal((2, "ping: bad linger time: "), Error(Nets.Run(w, a, "ping -c 1 -W '' 10.0.2.2")));
+        Assert.Equal((2, "ping: bad linger time: -1"), Error(Nets.Run(w, a, "ping -c 1 -W -1 10.0.2.2")));
+    }
+
     private static (int, string) Error((int Status, CapturingOutput Out) run) => (run.Status, run.Out.Errors[0]);
 
     [Theory]

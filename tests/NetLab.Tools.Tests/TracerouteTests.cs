@@ -134,6 +134,9 @@ public class TracerouteTests
         Assert.Equal("no more than 10 probes per hop", Nets.Run(w, a, "traceroute -q 11 10.0.3.2").Out.Errors.Single());
         Assert.Equal("first hop out of range", Nets.Run(w, a, "traceroute -f 31 10.0.3.2").Out.Errors.Single());
         Assert.Equal("Bad option `-x' (argc 1)", Nets.Run(w, a, "traceroute -x 10.0.3.2").Out.Errors.Single());
+        // No arguments at all: the whole help on stderr, and exit 0.
+        var help = Nets.Run(w, a, "traceroute");
+        Assert.Equal((0, "Usage:", 87), (help.Status, help.Out.Errors[0], help.Out.Errors.Count));
         w.RunFor(SimDuration.FromSeconds(1));
     }
 }

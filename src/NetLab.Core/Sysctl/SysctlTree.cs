@@ -7,6 +7,8 @@ namespace NetLab.Core.Sysctl;
 /// Marks a property as a sysctl. The name is relative to the prefix its holder is registered
 /// under ("ip_forward" under "net.ipv4."). Min/Max mirror proc_dointvec_minmax bounds.
 /// Supported property types: int, long, int[] (tab-separated vectors such as tcp_rmem), string.
+/// A setter that throws <see cref="ArgumentException"/> refuses the value (EINVAL), as a proc
+/// handler that checks more than the bounds does (ipv4_local_port_range()).
 /// </summary>
 [AttributeUsage(AttributeTargets.Property)]
 public sealed class SysctlAttribute(string name) : Attribute
@@ -68,6 +70,18 @@ public sealed class SysctlTree
     public SysctlResult TrySet(string key, string value)
     {
         if (!_entries.TryGetValue(Normalize(key), out var e)) return SysctlResult.UnknownKey;
+        try
+        {
+            return TrySet(e, value);
+        }
+        catch (TargetInvocationException ex) when (ex.InnerException is ArgumentException)
+        {
+            return SysctlResult.InvalidArgument;
+        }
+    }
+
+    private static SysctlResult TrySet(Entry e, string value)
+    {
         var t = e.Property.PropertyType;
         var parts = value.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
         if (t == typeof(string))

@@ -50,7 +50,7 @@ public sealed class Ipv4Layer
     public InetAddress AddAddress(NetDevice dev, Ipv4Prefix prefix, RouteScope? scope = null, bool withBroadcast = true)
     {
         if (_addresses.Any(a => a.Device == dev && a.Local == prefix.Address))
-            throw new ArgumentException("RTNETLINK answers: File exists");
+            throw new ArgumentException("Error: ipv4: Address already assigned."); // __inet_insert_ifa()'s extack
         bool secondary = _addresses.Any(a => a.Device == dev && a.Prefix.NetworkPrefix == prefix.NetworkPrefix);
         var addr = new InetAddress(dev, prefix, withBroadcast && prefix.HasBroadcast && !dev.IsLoopback ? prefix.Broadcast : null,
             scope ?? (prefix.Address.IsLoopback ? RouteScope.Host : RouteScope.Universe), secondary);

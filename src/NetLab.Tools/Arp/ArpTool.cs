@@ -32,8 +32,10 @@ public sealed class ArpTool : ITool
                 case 'd': delete = true; break;
                 case 'i': device = arg; break;
                 default:
+                    // usage(E_OPTERR): the complaint and the usage text on stderr, exit 3.
                     output.WriteError(g.Error!);
-                    return Task.FromResult(255); // usage() exits with E_USAGE (-1)
+                    foreach (var line in UsageText) output.WriteError(line);
+                    return Task.FromResult(3);
             }
         }
         var host = ctx.Host;
@@ -123,4 +125,33 @@ public sealed class ArpTool : ITool
         }
         return 0;
     }
+
+    /// <summary>net-tools 2.10 usage(), word for word (it lists options and hardware types NetLab does not have).</summary>
+    private static readonly string[] UsageText =
+    [
+        "Usage:",
+        "  arp [-vn]  [<HW>] [-i <if>] [-a] [<hostname>]             <-Display ARP cache",
+        "  arp [-v]          [-i <if>] -d  <host> [pub]               <-Delete ARP entry",
+        "  arp [-vnD] [<HW>] [-i <if>] -f  [<filename>]            <-Add entry from file",
+        "  arp [-v]   [<HW>] [-i <if>] -s  <host> <hwaddr> [temp]            <-Add entry",
+        "  arp [-v]   [<HW>] [-i <if>] -Ds <host> <if> [netmask <nm>] pub          <-''-",
+        "",
+        "        -a                       display (all) hosts in alternative (BSD) style",
+        "        -e                       display (all) hosts in default (Linux) style",
+        "        -s, --set                set a new ARP entry",
+        "        -d, --delete             delete a specified entry",
+        "        -v, --verbose            be verbose",
+        "        -n, --numeric            don't resolve names",
+        "        -i, --device             specify network interface (e.g. eth0)",
+        "        -D, --use-device         read <hwaddr> from given device",
+        "        -A, -p, --protocol       specify protocol family",
+        "        -f, --file               read new entries from file or from /etc/ethers",
+        "",
+        "  <HW>=Use '-H <hw>' to specify hardware address type. Default: ether",
+        "  List of possible hardware types (which support ARP):",
+        "    ash (Ash) ether (Ethernet) ax25 (AMPR AX.25) ",
+        "    netrom (AMPR NET/ROM) rose (AMPR ROSE) arcnet (ARCnet) ",
+        "    dlci (Frame Relay DLCI) fddi (Fiber Distributed Data Interface) hippi (HIPPI) ",
+        "    irda (IrLAP) x25 (generic X.25) eui64 (Generic EUI-64) ",
+    ];
 }

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace NetLab.Tools.Common;
 
 /// <summary>printf conversions .NET has no exact equivalent of.</summary>
-internal static class CFormat
+internal static partial class CFormat
 {
     /// <summary>
     /// printf("%.{precision}g"): <paramref name="precision"/> significant digits, trailing zeros
@@ -29,6 +29,25 @@ internal static class CFormat
     /// <summary>strtol() of a whole decimal word (leading blanks and sign allowed), as iputils' strtol_or_err accepts.</summary>
     public static bool TryParseLong(string s, out long value) =>
         long.TryParse(s, NumberStyles.AllowLeadingWhite | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
+
+    /// <summary>
+    /// strtod(): the longest prefix of <paramref name="s"/> that is a decimal number (after blanks),
+    /// and what is left after it; 0 and all of <paramref name="s"/> when there is none.
+    /// </summary>
+    public static double Strtod(string s, out string rest)
+    {
+        var m = StrtodPrefix().Match(s);
+        if (!m.Success || !double.TryParse(m.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+        {
+            rest = s;
+            return 0;
+        }
+        rest = s[m.Length..];
+        return value;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")]
+    private static partial System.Text.RegularExpressions.Regex StrtodPrefix();
 
     /// <summary>strtod() of a whole word.</summary>
     public static bool TryParseDouble(string s, out double value) =>

@@ -155,6 +155,7 @@ internal sealed partial class IpRun
                     if (!int.TryParse(args[i], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var m))
                     {
                         _out.WriteError($"Error: argument \"{args[i]}\" is wrong: Invalid \"mtu\" value");
+                        _out.WriteError(""); // invarg()'s message ends in "\n" and it adds another
                         return ExitUsage;
                     }
                     mtu = m;
@@ -224,11 +225,7 @@ internal sealed partial class IpRun
                         _out.WriteError($"Error: either \"local\" is duplicate, or \"{word}\" is a garbage.");
                         return ExitUsage;
                     }
-                    if (!Ipv4Prefix.TryParse(word, out var parsed, out _))
-                    {
-                        _out.WriteError($"Error: {Family} prefix is expected rather than \"{word}\".");
-                        return 1;
-                    }
+                    if (!TryGetPrefix(word, Family, out var parsed)) return 1;
                     prefix = parsed;
                     break;
             }
@@ -236,12 +233,15 @@ internal sealed partial class IpRun
         if (name is null)
         {
             _out.WriteError("Not enough information: \"dev\" argument is required.");
-            return ExitUsage;
+            return 1;
         }
+        var dev = FindDevice(name, out int status);
+        if (dev is null) return status;
         if (prefix is not { } p)
         {
-            _out.WriteError("Not enough information: \"local\" argument is required.");
-            return ExitUsage;
+            // No IFA_LOCAL: the kernel refuses the request.
+            _out.WriteError("RTNETLINK answers: Operation not supported");
+            return ExitKernel;
         }
         // brd + asks for the subnet broadcast; an explicit address must be that one (NetLab keeps no other).
         bool withBroadcast = brd == "+";
@@ -255,12 +255,10 @@ internal sealed partial class IpRun
             }
             withBroadcast = true;
         }
-        var dev = FindDevice(name, out int status);
-        if (dev is null) return status;
         if (!add)
         {
             if (_host.Ipv4.RemoveAddress(dev, p.Address)) return 0;
-            _out.WriteError("RTNETLINK answers: Cannot assign requested address");
+            _out.WriteError("Error: ipv4: Address not found."); // inet_rtm_deladdr()'s extack
             return ExitKernel;
         }
         try

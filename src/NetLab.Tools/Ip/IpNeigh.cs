@@ -55,7 +55,7 @@ internal sealed partial class IpRun
         if (flush && !any)
         {
             _out.WriteError("Flush requires arguments.");
-            return ExitUsage;
+            return 1;
         }
         var hidden = flush ? NudState.Permanent | NudState.NoArp : NudState.NoArp;
         var entries = _host.Neighbours.Entries

@@ -35,6 +35,7 @@ internal sealed partial class IpRun
                     else if (args[i] is not ("main" or "254"))
                     {
                         _out.WriteError($"Error: argument \"{args[i]}\" is wrong: table id value is invalid");
+                        _out.WriteError(""); // invarg()'s message ends in "\n" and it adds another
                         return ExitUsage;
                     }
                     break;
@@ -110,6 +111,7 @@ internal sealed partial class IpRun
                     if (!uint.TryParse(args[i], NumberStyles.None, CultureInfo.InvariantCulture, out var m))
                     {
                         _out.WriteError($"Error: argument \"{args[i]}\" is wrong: \"metric\" value is invalid");
+                        _out.WriteError(""); // invarg()'s message ends in "\n" and it adds another
                         return ExitUsage;
                     }
                     metric = (int)m;
@@ -119,6 +121,7 @@ internal sealed partial class IpRun
                     if (!int.TryParse(args[i], NumberStyles.None, CultureInfo.InvariantCulture, out mtu))
                     {
                         _out.WriteError($"Error: argument \"{args[i]}\" is wrong: \"mtu\" value is invalid");
+                        _out.WriteError(""); // invarg()'s message ends in "\n" and it adds another
                         return ExitUsage;
                     }
                     break;
@@ -206,7 +209,7 @@ internal sealed partial class IpRun
         if (target is not { } dst)
         {
             _out.WriteError("need at least a destination address");
-            return ExitUsage;
+            return 1;
         }
         var route = _host.Ipv4.RouteOutput(dst, oif);
         var err = route?.Type switch

@@ -47,18 +47,40 @@ internal sealed partial class IpRun(ToolContext ctx)
         if (Matches(obj, "help"))
         {
             Usage();
-            return 0;
+            return ExitUsage;
         }
+        // do_cmd() returns EXIT_FAILURE here, unlike usage()'s exit(-1).
         _out.WriteError($"Object \"{obj}\" is unknown, try \"ip help\".");
-        return ExitUsage;
+        return 1;
     }
 
+    /// <summary>
+    /// usage() of iproute2 6.1, word for word: it lists the objects and options ip has, not the few
+    /// NetLab implements (those answer as above), because that is what the real tool prints.
+    /// </summary>
     private void Usage()
     {
-        _out.WriteError("Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }");
-        _out.WriteError("where  OBJECT := { address | link | neighbour | route }");
-        _out.WriteError("       OPTIONS := { -4 | -s[tatistics] }");
+        foreach (var line in UsageText) _out.WriteError(line);
     }
+
+    private static readonly string[] UsageText =
+    [
+        "Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }",
+        "       ip [ -force ] -batch filename",
+        "where  OBJECT := { address | addrlabel | amt | fou | help | ila | ioam | l2tp |",
+        "                   link | macsec | maddress | monitor | mptcp | mroute | mrule |",
+        "                   neighbor | neighbour | netconf | netns | nexthop | ntable |",
+        "                   ntbl | route | rule | sr | tap | tcpmetrics |",
+        "                   token | tunnel | tuntap | vrf | xfrm }",
+        "       OPTIONS := { -V[ersion] | -s[tatistics] | -d[etails] | -r[esolve] |",
+        "                    -h[uman-readable] | -iec | -j[son] | -p[retty] |",
+        "                    -f[amily] { inet | inet6 | mpls | bridge | link } |",
+        "                    -4 | -6 | -M | -B | -0 |",
+        "                    -l[oops] { maximum-addr-flush-attempts } | -br[ief] |",
+        "                    -o[neline] | -t[imestamp] | -ts[hort] | -b[atch] [filename] |",
+        "                    -rc[vbuf] [size] | -n[etns] name | -N[umeric] | -a[ll] |",
+        "                    -c[olor]}",
+    ];
 
     /// <summary>The device named <paramref name="name"/>, or iproute2's "Cannot find device" (exit 1).</summary>
     private NetDevice? FindDevice(string name, out int status)
@@ -87,21 +109,63 @@ internal sealed partial class IpRun(ToolContext ctx)
     /// <summary>get_prefix() for an IPv4 prefix or "default"/"any"/"all"; iproute2's message otherwise.</summary>
     private bool TryGetPrefix(string arg, string family, out Ipv4Prefix prefix)
     {
+        prefix = default;
         if (arg is "default" or "any" or "all")
         {
             prefix = new Ipv4Prefix(Ipv4Address.Any, 0);
             return true;
         }
-        if (Ipv4Prefix.TryParse(arg, out prefix, out _)) return true;
+        int slash = arg.IndexOf('/');
+        if (TryGetAddrIpv4(slash < 0 ? arg : arg[..slash], out var address)
+            && Ipv4Prefix.TryParse(slash < 0 ? address.ToString() : $"{address}/{arg[(slash + 1)..]}", out prefix, out _))
+            return true;
         _out.WriteError($"Error: {family} prefix is expected rather than \"{arg}\".");
         return false;
     }
 
     private bool TryGetAddress(string arg, string family, out Ipv4Address address)
     {
-        if (Ipv4Address.TryParse(arg, out address)) return true;
+        if (TryGetAddrIpv4(arg, out address)) return true;
         _out.WriteError($"Error: {family} address is expected rather than \"{arg}\".");
         return false;
+    }
+
+    /// <summary>
+    /// get_addr_ipv4(): one to four parts of strtoul(, 0) (decimal, 0x hex, 0 octal) up to 255, the
+    /// missing ones zero: "10.1.1" is 10.1.1.0 and "10.2" 10.2.0.0, as `ip addr add 10.1.1 dev lo` shows.
+    /// </summary>
+    private static bool TryGetAddrIpv4(string text, out Ipv4Address address)
+    {
+        address = default;
+        var parts = text.Split('.');
+        if (parts.Length > 4) return false;
+        uint value = 0;
+        for (int i = 0; i < 4; i++)
+        {
+            uint b = 0;
+            if (i < parts.Length && !TryStrtoul(parts[i], out b)) return false;
+            if (b > 255) return false;
+            value = (value << 8) | b;
+        }
+        address = new Ipv4Address(value);
+        return true;
+    }
+
+    /// <summary>The whole of <paramref name="s"/> as strtoul(s, &amp;end, 0) reads a number.</summary>
+    private static bool TryStrtoul(string s, out uint value)
+    {
+        value = 0;
+        var (digits, radix) = s.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? (s[2..], 16)
+            : s.Length > 1 && s[0] == '0' ? (s[1..], 8) : (s, 10);
+        if (digits.Length == 0) return false;
+        foreach (char c in digits)
+        {
+            int d = c is >= '0' and <= '9' ? c - '0' : c is >= 'a' and <= 'f' ? c - 'a' + 10 : c is >= 'A' and <= 'F' ? c - 'A' + 10 : 99;
+            if (d >= radix) return false;
+            value = value * (uint)radix + (uint)d;
+            if (value > 255) return false;
+        }
+        return true;
     }
 
     private static string ScopeName(RouteScope s) => s switch

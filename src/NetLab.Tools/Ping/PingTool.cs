@@ -117,7 +117,8 @@ internal sealed class PingRun(ToolContext ctx)
                     _datalen = (int)v;
                     break;
                 case 'i':
-                    if (!CFormat.TryParseDouble(arg!, out var seconds) || seconds < 0 || seconds > int.MaxValue / 1000)
+                    if (!PingStrtod(arg!, "bad timing interval", out var seconds)) return 2;
+                    if (seconds < 0 || seconds > int.MaxValue / 1000)
                     {
                         _out.WriteError($"ping: bad timing interval: {arg}");
                         return 2;
@@ -125,7 +126,9 @@ internal sealed class PingRun(ToolContext ctx)
                     _interval = (int)(seconds * 1000);
                     break;
                 case 'W':
-                    if (!CFormat.TryParseDouble(arg!, out var linger) || linger < 0.001 || linger > int.MaxValue / 1000)
+                    // iputils 20221126 takes 0 (and anything under 1 ms, which truncates to 0).
+                    if (!PingStrtod(arg!, "bad linger time", out var linger)) return 2;
+                    if (linger < 0 || linger > int.MaxValue / 1000)
                     {
                         _out.WriteError($"ping: bad linger time: {arg}");
                         return 2;
@@ -371,6 +374,27 @@ internal sealed class PingRun(ToolContext ctx)
         return _sock!.SendTo(_outpack, _whereto, _strictSource ? _source : Ipv4Address.Any);
     }
 
+    /// <summary>
+    /// ping_strtod(): an empty argument is "ping: MESSAGE: ARG" (exit 2); trailing garbage only warns,
+    /// twice, and the number before it counts ("-W abc" is 0).
+    /// </summary>
+    private bool PingStrtod(string arg, string message, out double value)
+    {
+        value = 0;
+        if (arg.Length == 0)
+        {
+            _out.WriteError($"ping: {message}: {arg}");
+            return false;
+        }
+        value = CFormat.Strtod(arg, out var rest);
+        if (rest.Length > 0)
+        {
+            _out.WriteError($"ping: option argument contains garbage: {rest}");
+            _out.WriteError("ping: this will become fatal error in the future");
+        }
+        return true;
+    }
+
     /// <summary>schedule_exit(): once the last probe is out, arm SIGALRM for the linger time (or 2·tmax).</summary>
     private int ScheduleExit(int next)
     {
@@ -386,7 +410,9 @@ internal sealed class PingRun(ToolContext ctx)
         // A zero waittime leaves the static unset, so it is computed again next time.
         if (waittime != 0) _waittimeUs = waittime;
         if (next < 0 || next < waittime / 1000) next = (int)(waittime / 1000);
-        _alarm.CancelAfter(TimeSpan.FromTicks(Math.Min(waittime * 10, ToolContext.MaxTimer.Ticks)));
+        // setitimer() with a zero value disarms: with -W 0 and nothing received, ping waits for
+        // count answers (or errors) however long they take.
+        _alarm.CancelAfter(waittime == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromTicks(Math.Min(waittime * 10, ToolContext.MaxTimer.Ticks)));
         return next;
     }
 

@@ -28,9 +28,10 @@ public sealed class SysctlTool : ITool
                 case 'e': ignoreErrors = true; break;
                 case 'q': quiet = true; break;
                 default:
+                    // procps 4: the complaint on stderr, then Usage(stdout), which exits 0.
                     output.WriteError(g.Error!);
-                    output.WriteError("Try `sysctl --help' for more information.");
-                    return Task.FromResult(1);
+                    foreach (var line in UsageText) output.WriteLine(line);
+                    return Task.FromResult(0);
             }
         }
         void Print(string key, string value) =>
@@ -43,15 +44,16 @@ public sealed class SysctlTool : ITool
         }
         if (g.Operands.Count == 0)
         {
-            output.WriteError("sysctl: no variables specified");
-            output.WriteError("Try `sysctl --help' for more information.");
+            foreach (var line in UsageText) output.WriteError(line); // Usage(stderr): exit 1
             return Task.FromResult(1);
         }
+        // procps 4.0.2 adds up read failures but ORs write failures: "sysctl a=1 b=2" exits 1,
+        // "sysctl a=1 net.ipv4.foo" 2 (both seen on Linux).
         int status = 0;
         foreach (var operand in g.Operands)
         {
             if (write || operand.Contains('='))
-                status += WriteSetting(operand);
+                status |= WriteSetting(operand);
             else
                 status += ReadSetting(operand);
         }
@@ -81,12 +83,13 @@ public sealed class SysctlTool : ITool
             int eq = setting.IndexOf('=');
             if (eq < 0)
             {
-                output.WriteError($"sysctl: \"{setting}\" must be of the form name=value");
+                output.WriteError("sysctl: command line(0): invalid syntax, continuing...");
                 return 1;
             }
             if (eq == 0)
             {
-                output.WriteError($"sysctl: malformed setting \"{setting}\"");
+                // An empty name is /proc/sys/ itself, which the path check refuses.
+                output.WriteError("sysctl: Path is not under /proc/sys/: /proc/sys/");
                 return 1;
             }
             var key = SysctlTree.Normalize(setting[..eq]);
@@ -110,4 +113,38 @@ public sealed class SysctlTool : ITool
             return 1;
         }
     }
+
+    /// <summary>procps 4.0.2's Usage() text, word for word (it lists options NetLab does not have).</summary>
+    private static readonly string[] UsageText =
+    [
+        "",
+        "Usage:",
+        " sysctl [options] [variable[=value] ...]",
+        "",
+        "Options:",
+        "  -a, --all            display all variables",
+        "  -A                   alias of -a",
+        "  -X                   alias of -a",
+        "      --deprecated     include deprecated parameters to listing",
+        "      --dry-run        Print the key and values but do not write",
+        "  -b, --binary         print value without new line",
+        "  -e, --ignore         ignore unknown variables errors",
+        "  -N, --names          print variable names without values",
+        "  -n, --values         print only values of the given variable(s)",
+        "  -p, --load[=<file>]  read values from file",
+        "  -f                   alias of -p",
+        "      --system         read values from all system directories",
+        "  -r, --pattern <expression>",
+        "                       select setting that match expression",
+        "  -q, --quiet          do not echo variable set",
+        "  -w, --write          enable writing a value to variable",
+        "  -o                   does nothing",
+        "  -x                   does nothing",
+        "  -d                   alias of -h",
+        "",
+        " -h, --help     display this help and exit",
+        " -V, --version  output version information and exit",
+        "",
+        "For more details see sysctl(8).",
+    ];
 }

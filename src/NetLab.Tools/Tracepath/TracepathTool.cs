@@ -134,10 +134,29 @@ internal sealed class TracepathRun(ToolContext ctx)
 
     private void Usage()
     {
-        _out.WriteError("");
-        _out.WriteError("Usage");
-        _out.WriteError("  tracepath [options] <destination>");
+        foreach (var line in UsageText) _out.WriteError(line);
     }
+
+    /// <summary>usage() of iputils 20221126, word for word.</summary>
+    private static readonly string[] UsageText =
+    [
+        "",
+        "Usage",
+        "  tracepath [options] <destination>",
+        "",
+        "Options:",
+        "  -4             use IPv4",
+        "  -6             use IPv6",
+        "  -b             print both name and ip",
+        "  -l <length>    use packet <length>",
+        "  -m <hops>      use maximum <hops>",
+        "  -n             no dns name resolution",
+        "  -p <port>      use destination <port>",
+        "  -V             print version and exit",
+        "  <destination>  dns name or ip address",
+        "",
+        "For more details see tracepath(8).",
+    ];
 
     /// <summary>probe_ttl(): send one probe of the current MTU (lowering it on local errors), then wait a second for news.</summary>
     private async Task<int> ProbeTtl()
