@@ -51,6 +51,9 @@ public class NeighbourGcTests
         var (ok, _) = TestNetworks.Ping(w, a, "10.0.0.2");
         Assert.NotNull(ok);
         Assert.True(a.Neighbours.Stats[Stack.NeighMib.ForcedGcRuns] >= 1);
-        Assert.True(a.Neighbours.Count <= 4);
+        // Four entries at gc_thresh3: one of the two stale ones (excess over gc_thresh2) made room for 10.0.0.2.
+        Assert.Equal(4, a.Neighbours.Count);
+        Assert.Equal(1, a.Neighbours.Entries.Count(n => n.Address == Ipv4Address.Parse("10.0.0.60") || n.Address == Ipv4Address.Parse("10.0.0.61")));
+        Assert.Equal(2, a.Neighbours.Entries.Count(n => n.State == NudState.Permanent));
     }
 }
