@@ -1,0 +1,80 @@
+using NetLab.Core.Sysctl;
+
+namespace NetLab.Stack.Tcp;
+
+/// <summary>
+/// net.ipv4.tcp_* with Linux 6.18's defaults (Documentation/networking/ip-sysctl.rst, tcp_sk_init()).
+/// Size-dependent defaults (tcp_max_syn_backlog, tcp_max_tw_buckets, tcp_max_orphans, tcp_rmem[2]) are
+/// those of a host with 24 GiB of RAM (an established hash of 262144 buckets), the machine NetLab's real-peer
+/// tests run on. Bounds are those of the proc handlers (proc_dointvec_minmax extra1/extra2).
+/// </summary>
+public sealed class TcpSysctls
+{
+    [Sysctl("tcp_timestamps", Min = 0, Max = 2)] public int TcpTimestamps { get; set; } = 1;
+    [Sysctl("tcp_window_scaling", Min = 0, Max = 1)] public int TcpWindowScaling { get; set; } = 1;
+    [Sysctl("tcp_sack", Min = 0, Max = 1)] public int TcpSack { get; set; } = 1;
+    [Sysctl("tcp_dsack", Min = 0, Max = 1)] public int TcpDsack { get; set; } = 1;
+
+    [Sysctl("tcp_syn_retries", Min = 1, Max = 127)] public int TcpSynRetries { get; set; } = 6;
+    /// <summary>Linux 6.5+: the first N SYN retransmissions keep the initial RTO (1 s) instead of doubling it.</summary>
+    [Sysctl("tcp_syn_linear_timeouts", Min = 0, Max = 4)] public int TcpSynLinearTimeouts { get; set; } = 4;
+    [Sysctl("tcp_synack_retries", Min = 0, Max = 127)] public int TcpSynackRetries { get; set; } = 5;
+    [Sysctl("tcp_syncookies", Min = 0, Max = 2)] public int TcpSyncookies { get; set; } = 1;
+    [Sysctl("tcp_max_syn_backlog", Min = 0, Max = int.MaxValue)] public int TcpMaxSynBacklog { get; set; } = 2048;
+    [Sysctl("tcp_abort_on_overflow", Min = 0, Max = 1)] public int TcpAbortOnOverflow { get; set; }
+
+    [Sysctl("tcp_fin_timeout", Min = 0, Max = 120)] public int TcpFinTimeout { get; set; } = 60;
+    [Sysctl("tcp_max_tw_buckets", Min = 0, Max = int.MaxValue)] public int TcpMaxTwBuckets { get; set; } = 131072;
+    [Sysctl("tcp_tw_reuse", Min = 0, Max = 2)] public int TcpTwReuse { get; set; } = 2;
+    [Sysctl("tcp_tw_reuse_delay", Min = 1, Max = int.MaxValue)] public int TcpTwReuseDelay { get; set; } = 1000;
+    [Sysctl("tcp_rfc1337", Min = 0, Max = 1)] public int TcpRfc1337 { get; set; }
+    [Sysctl("tcp_max_orphans", Min = 0, Max = int.MaxValue)] public int TcpMaxOrphans { get; set; } = 131072;
+    [Sysctl("tcp_orphan_retries", Min = 0, Max = int.MaxValue)] public int TcpOrphanRetries { get; set; }
+    [Sysctl("tcp_challenge_ack_limit", Min = 0, Max = int.MaxValue)] public int TcpChallengeAckLimit { get; set; } = int.MaxValue;
+    [Sysctl("tcp_invalid_ratelimit", Min = 0, Max = int.MaxValue)] public int TcpInvalidRatelimit { get; set; } = 500;
+
+    [Sysctl("tcp_retries1", Min = 0, Max = 255)] public int TcpRetries1 { get; set; } = 3;
+    [Sysctl("tcp_retries2", Min = 0, Max = int.MaxValue)] public int TcpRetries2 { get; set; } = 15;
+    [Sysctl("tcp_rto_min_us", Min = 1, Max = int.MaxValue)] public int TcpRtoMinUs { get; set; } = 200_000;
+    [Sysctl("tcp_rto_max_ms", Min = 1000, Max = 120_000)] public int TcpRtoMaxMs { get; set; } = 120_000;
+    [Sysctl("tcp_reordering", Min = 1, Max = int.MaxValue)] public int TcpReordering { get; set; } = 3;
+    [Sysctl("tcp_max_reordering", Min = 1, Max = int.MaxValue)] public int TcpMaxReordering { get; set; } = 300;
+    [Sysctl("tcp_min_snd_mss", Min = 48, Max = 65535 - 40)] public int TcpMinSndMss { get; set; } = 48;
+
+    private int[] _tcpRmem = [4096, 131072, 33554432];
+    private int[] _tcpWmem = [4096, 16384, 4194304];
+
+    /// <summary>min, default, max receive buffer (bytes). The max is 32 MiB since Linux 6.16 on hosts with ≥ 4 GiB.</summary>
+    [Sysctl("tcp_rmem", Min = 1, Max = int.MaxValue)]
+    public int[] TcpRmem { get => _tcpRmem; set => _tcpRmem = Triple(value, "tcp_rmem"); }
+    [Sysctl("tcp_wmem", Min = 1, Max = int.MaxValue)]
+    public int[] TcpWmem { get => _tcpWmem; set => _tcpWmem = Triple(value, "tcp_wmem"); }
+    [Sysctl("tcp_moderate_rcvbuf", Min = 0, Max = 1)] public int TcpModerateRcvbuf { get; set; } = 1;
+
+    [Sysctl("tcp_keepalive_time", Min = 1, Max = 32767)] public int TcpKeepaliveTime { get; set; } = 7200;
+    [Sysctl("tcp_keepalive_intvl", Min = 1, Max = 32767)] public int TcpKeepaliveIntvl { get; set; } = 75;
+    [Sysctl("tcp_keepalive_probes", Min = 1, Max = 127)] public int TcpKeepaliveProbes { get; set; } = 9;
+
+    [Sysctl("tcp_slow_start_after_idle", Min = 0, Max = 1)] public int TcpSlowStartAfterIdle { get; set; } = 1;
+    [Sysctl("tcp_congestion_control")] public string TcpCongestionControl
+    {
+        get => _cc;
+        set
+        {
+            if (!CongestionControl.CongestionControlRegistry.IsKnown(value))
+                throw new ArgumentException("tcp_congestion_control: No such file or directory", nameof(value));
+            _cc = value;
+        }
+    }
+    private string _cc = "cubic";
+    /// <summary>Read-only in Linux; writes are rejected by the tree's handler (EPERM there, EINVAL here).</summary>
+    [Sysctl("tcp_available_congestion_control")]
+    public string TcpAvailableCongestionControl
+    {
+        get => CongestionControl.CongestionControlRegistry.Available;
+        set => throw new ArgumentException("tcp_available_congestion_control: Operation not permitted", nameof(value));
+    }
+
+    private static int[] Triple(int[] v, string name) =>
+        v.Length == 3 && v[0] <= v[1] && v[1] <= v[2] ? v : throw new ArgumentException($"{name}: Invalid argument", nameof(v));
+}
