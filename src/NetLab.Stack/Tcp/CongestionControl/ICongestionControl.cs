@@ -79,6 +79,36 @@ public sealed class TcpCongestionState
 
     /// <summary>tcp_in_slow_start().</summary>
     public bool InSlowStart => SndCwnd < SndSsthresh;
+
+    /// <summary>tcp_is_cwnd_limited(): in slow start, cwnd may grow while it is below twice what was in flight.</summary>
+    public bool CwndLimited => IsCwndLimited || (InSlowStart && SndCwnd < 2 * MaxPacketsOut);
+
+    /// <summary>tcp_slow_start(): grow by the acked count up to ssthresh; returns the acked count left over.</summary>
+    public uint SlowStart(uint acked)
+    {
+        uint cwnd = Math.Min(SndCwnd + acked, SndSsthresh);
+        acked -= cwnd - SndCwnd;
+        SndCwnd = Math.Min(cwnd, SndCwndClamp);
+        return acked;
+    }
+
+    /// <summary>tcp_cong_avoid_ai(): one segment per <paramref name="w"/> acknowledged segments.</summary>
+    public void CongAvoidAi(uint w, uint acked)
+    {
+        if (SndCwndCnt >= w)
+        {
+            SndCwndCnt = 0;
+            SndCwnd++;
+        }
+        SndCwndCnt += acked;
+        if (SndCwndCnt >= w)
+        {
+            uint delta = SndCwndCnt / w;
+            SndCwndCnt -= delta * w;
+            SndCwnd += delta;
+        }
+        SndCwnd = Math.Min(SndCwnd, SndCwndClamp);
+    }
 }
 
 /// <summary>
