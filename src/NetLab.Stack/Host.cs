@@ -8,6 +8,7 @@ using NetLab.Stack.Icmp;
 using NetLab.Stack.IPv4;
 using NetLab.Stack.Link;
 using NetLab.Stack.Neighbour;
+using NetLab.Stack.Tcp;
 using NetLab.Stack.Udp;
 
 namespace NetLab.Stack;
@@ -33,6 +34,7 @@ public sealed class Host
         Sysctl = new SysctlTree();
         Sysctl.Register("net.core.", Core);
         Sysctl.Register("net.ipv4.", Ipv4Sysctl);
+        Sysctl.Register("net.ipv4.", TcpSysctl);
         Sysctl.Register("net.ipv4.neigh.default.", NeighTable);
         Sysctl.Register("net.ipv4.neigh.default.", DefaultNeighParms);
         Sysctl.Register("net.ipv4.conf.all.", AllConf);
@@ -47,6 +49,7 @@ public sealed class Host
         Neighbours = new NeighbourTable(this);
         Icmp = new IcmpLayer(this);
         Udp = new UdpLayer(this);
+        Tcp = new TcpLayer(this);
 
         Loopback = new LoopbackDevice(this, _nextIfIndex++);
         AddDevice(Loopback);
@@ -67,17 +70,21 @@ public sealed class Host
     public NeighParms DefaultNeighParms { get; } = new();
     public Ipv4DevConf AllConf { get; } = new();
     public Ipv4DevConf DefaultConf { get; } = new();
+    public TcpSysctls TcpSysctl { get; } = new();
 
     public Ipv4Layer Ipv4 { get; }
     public NeighbourTable Neighbours { get; }
     public IcmpLayer Icmp { get; }
     public UdpLayer Udp { get; }
+    public TcpLayer Tcp { get; }
     public LoopbackDevice Loopback { get; }
 
     public MibCounters<IpMib> IpStats { get; } = new("Ip");
     public MibCounters<IpExtMib> IpExtStats { get; } = new("IpExt");
     public MibCounters<IcmpMib> IcmpStats { get; } = new("Icmp");
     public MibCounters<UdpMib> UdpStats { get; } = new("Udp");
+    public MibCounters<TcpMib> TcpStats { get; } = new("Tcp");
+    public MibCounters<TcpExtMib> TcpExtStats { get; } = new("TcpExt");
     /// <summary>IcmpMsg: InType/OutType per ICMP type, as /proc/net/snmp prints the non-zero ones.</summary>
     public long[] IcmpInTypes { get; } = new long[256];
     public long[] IcmpOutTypes { get; } = new long[256];
@@ -175,6 +182,21 @@ public sealed class Host
     /// a fresh pid namespace hands them out after its boot-time processes.
     /// </summary>
     public int AllocatePid() => ++_lastPid;
+
+    private readonly List<(SimTime Time, string Line)> _kernelLog = [];
+
+    /// <summary>The kernel log (dmesg): lines the stack prints, with their virtual time.</summary>
+    public IReadOnlyList<(SimTime Time, string Line)> KernelLogLines => _kernelLog;
+
+    /// <summary>Fires for every kernel log line (printk).</summary>
+    public event Action<string>? KernelLogged;
+
+    /// <summary>printk(): one kernel log line.</summary>
+    public void KernelLog(string line)
+    {
+        _kernelLog.Add((Now, line));
+        KernelLogged?.Invoke(line);
+    }
 
     /// <summary>A named random stream belonging to this host.</summary>
     public RandomStream RandomStream(string purpose) => Random.Stream($"{Name}/{purpose}");

@@ -8,6 +8,9 @@ public sealed class NetCoreSysctls
     [Sysctl("rmem_default", Min = 4608, Max = int.MaxValue)] public int RmemDefault { get; set; } = 212992;
     /// <summary>4 MiB since Linux commit a6d4f25888b8 ("net: increase default rmem_max/wmem_max to 4MB"); 212992 before.</summary>
     [Sysctl("rmem_max", Min = 4608, Max = int.MaxValue)] public int RmemMax { get; set; } = 4194304;
+    [Sysctl("wmem_max", Min = 4608, Max = int.MaxValue)] public int WmemMax { get; set; } = 4194304;
+    /// <summary>Caps listen()'s backlog (4096 since Linux 5.4).</summary>
+    [Sysctl("somaxconn", Min = 0, Max = int.MaxValue)] public int Somaxconn { get; set; } = 4096;
 }
 
 /// <summary>net.ipv4.* (Documentation/networking/ip-sysctl.rst), Linux defaults.</summary>

@@ -61,6 +61,15 @@ internal static class TestNetworks
         return (w, a, r, b);
     }
 
+    /// <summary>Starts async code on the world's loop, so its awaits resume in virtual time.</summary>
+    public static Task OnLoop(World w, Func<Task> start)
+    {
+        var previous = SynchronizationContext.Current;
+        SynchronizationContext.SetSynchronizationContext(w.Scheduler.SynchronizationContext);
+        try { return start(); }
+        finally { SynchronizationContext.SetSynchronizationContext(previous); }
+    }
+
     /// <summary>An ICMP echo request message with <paramref name="dataLength"/> bytes of pattern data.</summary>
     public static byte[] EchoRequest(ushort id, ushort seq, int dataLength)
     {

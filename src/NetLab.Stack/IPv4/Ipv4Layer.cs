@@ -416,6 +416,10 @@ public sealed class Ipv4Layer
                 pkt.Pull(ihl);
                 _host.Udp.Rcv(dev, pkt);
                 break;
+            case IpProtocol.Tcp:
+                pkt.Pull(ihl);
+                _host.Tcp.Rcv(dev, pkt);
+                break;
             default:
                 if (!raw)
                 {

@@ -147,6 +147,7 @@ public sealed class IcmpLayer
             inner.Source, inner.Destination, inner.Protocol);
         var transport = quoted[ihl..];
         if (inner.Protocol == IpProtocol.Udp) _host.Udp.Err(error, transport);
+        else if (inner.Protocol == IpProtocol.Tcp) _host.Tcp.Err(error, transport);
     }
 
     // ---------------------------------------------------------------- send

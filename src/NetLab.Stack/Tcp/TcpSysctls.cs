@@ -39,6 +39,11 @@ public sealed class TcpSysctls
     [Sysctl("tcp_rto_max_ms", Min = 1000, Max = 120_000)] public int TcpRtoMaxMs { get; set; } = 120_000;
     [Sysctl("tcp_reordering", Min = 1, Max = int.MaxValue)] public int TcpReordering { get; set; } = 3;
     [Sysctl("tcp_max_reordering", Min = 1, Max = int.MaxValue)] public int TcpMaxReordering { get; set; } = 300;
+    /// <summary>Bit 0: RACK loss detection; 2: static reordering window; 4: no dupthresh.</summary>
+    [Sysctl("tcp_recovery", Min = 0, Max = 7)] public int TcpRecovery { get; set; } = 1;
+    /// <summary>3 or 4 enable the tail loss probe.</summary>
+    [Sysctl("tcp_early_retrans", Min = 0, Max = 4)] public int TcpEarlyRetrans { get; set; } = 3;
+    [Sysctl("tcp_frto", Min = 0, Max = 2)] public int TcpFrto { get; set; } = 2;
     [Sysctl("tcp_min_snd_mss", Min = 48, Max = 65535 - 40)] public int TcpMinSndMss { get; set; } = 48;
 
     private int[] _tcpRmem = [4096, 131072, 33554432];

@@ -1,0 +1,75 @@
+namespace NetLab.Stack.Tcp;
+
+/// <summary>TCP_SKB_CB(skb)->sacked bits (include/net/tcp.h).</summary>
+[Flags]
+internal enum TcpCbSacked : byte
+{
+    None = 0,
+    SackedAcked = 0x01,  // TCPCB_SACKED_ACKED: SACKed by the peer
+    SackedRetrans = 0x02, // TCPCB_SACKED_RETRANS: retransmitted and not yet (S)ACKed
+    Lost = 0x04,          // TCPCB_LOST: marked lost
+    EverRetrans = 0x10,   // TCPCB_EVER_RETRANS: retransmitted at least once (Karn)
+}
+
+/// <summary>
+/// One sent segment in the retransmit queue (an skb of tcp_rtx_queue). NetLab sends one MSS per
+/// segment, so pcount is always 1 and SACK never needs to split a segment.
+/// </summary>
+internal struct TxSeg
+{
+    public SeqNum Seq;
+    public SeqNum EndSeq;        // includes SYN and FIN
+    public TcpFlags Flags;       // SYN and FIN carried by this segment
+    public TcpCbSacked Sacked;
+    public long TxUs;            // skb_mstamp: last (re)transmission
+    // tcp_rate.c: the delivery state when this segment was (re)sent.
+    public long DeliveredAtSend;
+    public long DeliveredUsAtSend;
+    public long FirstTxUsAtSend;
+    public bool AppLimitedAtSend;
+
+    public readonly int DataLength => (EndSeq - Seq) - ((Flags & TcpFlags.Syn) != 0 ? 1 : 0) - ((Flags & TcpFlags.Fin) != 0 ? 1 : 0);
+}
+
+/// <summary>tcp_rtx_queue as a deque of <see cref="TxSeg"/> in sequence order: O(1) append and pop, no allocation in steady state.</summary>
+internal sealed class RtxQueue
+{
+    private TxSeg[] _a = [];
+    private int _head;
+
+    public int Count { get; private set; }
+
+    public ref TxSeg this[int i] => ref _a[(_head + i) & (_a.Length - 1)];
+
+    public ref TxSeg Head => ref this[0];
+    public ref TxSeg Tail => ref this[Count - 1];
+
+    public void Add(in TxSeg s)
+    {
+        if (Count == _a.Length) Grow();
+        _a[(_head + Count) & (_a.Length - 1)] = s;
+        Count++;
+    }
+
+    public void RemoveHead()
+    {
+        _head = (_head + 1) & (_a.Length - 1);
+        Count--;
+        if (Count == 0) _head = 0;
+    }
+
+    public void Clear()
+    {
+        Count = 0;
+        _head = 0;
+        _a = [];
+    }
+
+    private void Grow()
+    {
+        var next = new TxSeg[Math.Max(16, _a.Length * 2)];
+        for (int i = 0; i < Count; i++) next[i] = this[i];
+        _a = next;
+        _head = 0;
+    }
+}

@@ -1,0 +1,1079 @@
+using NetLab.Core.Packets;
+using NetLab.Stack.Tcp.CongestionControl;
+
+namespace NetLab.Stack.Tcp;
+
+/// <summary>
+/// One received segment as tcp_v4_rcv() hands it to a socket: the parsed header (options parsed the
+/// way tcp_parse_options() accepts them for the socket's state) and the packet whose Data is the payload.
+/// </summary>
+internal ref struct TcpSegment
+{
+    public TcpRepr Repr;
+    public Packet Packet;         // Data = payload
+    public bool SawTimestamp;
+    public uint TsVal;
+    public uint TsEcr;            // with our tsoffset removed
+
+    public readonly SeqNum Seq => Repr.Seq;
+    public readonly SeqNum EndSeq => Repr.EndSeq;
+    public readonly int Length => Repr.PayloadLength;
+    public readonly bool Has(TcpFlags f) => (Repr.Flags & f) != 0;
+}
+
+// net/ipv4/tcp_input.c: the receive side, one method per state group as ns-3 and Linux split it.
+public sealed partial class TcpSocket
+{
+    [Flags]
+    private enum AckFlag
+    {
+        None = 0,
+        DataAcked = 1,        // FLAG_DATA_ACKED
+        SynAcked = 2,         // FLAG_SYN_ACKED
+        WinUpdate = 4,        // FLAG_WIN_UPDATE
+        DataSacked = 8,       // FLAG_DATA_SACKED
+        RetransDataAcked = 16,// FLAG_RETRANS_DATA_ACKED
+        SndUnaAdvanced = 32,  // FLAG_SND_UNA_ADVANCED
+        DsackSeen = 64,       // FLAG_DSACKING_ACK
+        OrigSackAcked = 128,  // FLAG_ORIG_SACK_ACKED
+        Sack = 256,           // the ACK carried SACK blocks
+        Acked = DataAcked | SynAcked,
+        ForwardProgress = Acked | DataSacked,
+        NotDup = DataAcked | WinUpdate | Acked,
+    }
+
+    /// <summary>
+    /// tcp_rcv_state_process() for a full socket (every state but LISTEN). Returns true when the caller must
+    /// answer with a RST (tcp_v4_send_reset). Does not take ownership of the packet unless it queues it.
+    /// </summary>
+    internal bool Rcv(ref TcpSegment seg)
+    {
+        _segsIn++;
+        if (seg.Length > 0) _dataSegsIn++;
+        switch (State)
+        {
+            case TcpState.Close:
+                return !seg.Has(TcpFlags.Rst);
+            case TcpState.SynSent:
+                return ProcessSynSent(ref seg);
+        }
+
+        if (!seg.Has(TcpFlags.Ack) && !seg.Has(TcpFlags.Rst) && !seg.Has(TcpFlags.Syn)) return false;
+        if (!ValidateIncoming(ref seg)) return false;
+
+        // Step 5: the ACK field.
+        if (!seg.Has(TcpFlags.Ack)) return false;
+        var prevState = State;
+        int acked = Ack(ref seg);
+        if (acked < 0)
+        {
+            if (State == TcpState.SynRecv) return true;
+            if (acked == -2) SendChallengeAck();
+            return false;
+        }
+        switch (State)
+        {
+            case TcpState.SynRecv:
+                ProcessSynRecvAck(ref seg);
+                break;
+            case TcpState.FinWait1:
+                if (_finQueued && _sndUna == _writeSeq)
+                {
+                    SetState(TcpState.FinWait2);
+                    _shutdown |= SendShutdown;
+                    WakeUp();
+                    if (IsOrphan)
+                    {
+                        if (Linger2 < 0 || (seg.Length > 0 && SeqNum.After(seg.EndSeq - (seg.Has(TcpFlags.Fin) ? 1 : 0), _rcvNxt)))
+                        {
+                            _host.TcpExtStats.Inc(TcpExtMib.TCPAbortOnData);
+                            Done();
+                            return true;
+                        }
+                        long tmo = FinTimeUs();
+                        if (tmo > TcpTimewaitLenUs) ResetKeepaliveTimer(tmo - TcpTimewaitLenUs);
+                        else if (seg.Has(TcpFlags.Fin)) ResetKeepaliveTimer(tmo);
+                        else { EnterTimeWait(TcpState.FinWait2, tmo); return false; }
+                    }
+                }
+                break;
+            case TcpState.Closing:
+                if (_finQueued && _sndUna == _writeSeq) { EnterTimeWait(TcpState.TimeWait, 0); return false; }
+                break;
+            case TcpState.LastAck:
+                if (_finQueued && _sndUna == _writeSeq) { Done(); return false; }
+                break;
+        }
+        if (State == TcpState.Close) return false;
+
+        // Step 7: the segment text.
+        switch (State)
+        {
+            case TcpState.CloseWait or TcpState.Closing or TcpState.LastAck:
+                if (!SeqNum.Before(seg.Seq, _rcvNxt)) break; // data after the peer's FIN: ignored
+                goto case TcpState.Established;
+            case TcpState.FinWait1 or TcpState.FinWait2:
+                // RFC 793 says queue it; Linux resets a connection whose reader is gone (tcp_rcv_state_process).
+                if ((_shutdown & RcvShutdown) != 0 && seg.Length > 0 && SeqNum.After(seg.EndSeq - (seg.Has(TcpFlags.Fin) ? 1 : 0), _rcvNxt))
+                {
+                    _host.TcpExtStats.Inc(TcpExtMib.TCPAbortOnData);
+                    ResetReceived();
+                    return true;
+                }
+                goto case TcpState.Established;
+            case TcpState.Established:
+                DataQueue(ref seg);
+                break;
+        }
+        if (State != TcpState.Close && State != TcpState.TimeWait)
+        {
+            DataSndCheck();
+            AckSndCheck();
+        }
+        _ = prevState;
+        return false;
+    }
+
+    /// <summary>tcp_rcv_synsent_state_process() (§2.5-2.6 of docs/reference/linux-tcp.md).</summary>
+    private bool ProcessSynSent(ref TcpSegment seg)
+    {
+        if (seg.Has(TcpFlags.Ack))
+        {
+            // The ACK must acknowledge exactly our SYN; otherwise reset_and_undo (a RST answers it).
+            if (!SeqNum.After(seg.Repr.Ack, _sndUna) || SeqNum.After(seg.Repr.Ack, _sndNxt)) return !seg.Has(TcpFlags.Rst);
+            if (seg.SawTimestamp && seg.TsEcr != 0 && _retransStampUs != 0)
+            {
+                long ecrUs = (long)seg.TsEcr * 1000;
+                if (ecrUs < _retransStampUs / 1000 * 1000 - 1000 || ecrUs > NowUs)
+                {
+                    _host.TcpExtStats.Inc(TcpExtMib.PAWSActive);
+                    return true;
+                }
+            }
+            if (seg.Has(TcpFlags.Rst))
+            {
+                ResetReceived();
+                return false;
+            }
+            if (!seg.Has(TcpFlags.Syn)) return false;
+
+            // SYN-ACK: negotiate, take the RTT sample from the SYN, enter ESTABLISHED.
+            _irs = seg.Seq;
+            _sndWl1 = seg.Seq;
+            NegotiateOptions(ref seg);
+            _rcvNxt = _rcvWup = _copiedSeq = seg.Seq + 1;
+            _rcvqSeq = _copiedSeq;
+            _sndWnd = seg.Repr.Window; // never scaled on a SYN
+            _maxWindow = Math.Max(_maxWindow, _sndWnd);
+            Ack(ref seg);
+            SyncMssForRoute();
+            InitializeRcvMss();
+            FinishConnect();
+            // The third ACK goes out at once (tcp_send_ack), unless data is waiting to carry it.
+            if (_sndNxt != _writeSeq) PushPendingFrames(false);
+            if (_sndNxt == _writeSeq || _ackPending != 0) SendAck();
+            if (seg.Length > 0 || seg.Has(TcpFlags.Fin))
+            {
+                // Data on a SYN-ACK (TFO servers): queue it like any in-order segment.
+                var rest = seg;
+                DataQueue(ref rest);
+                AckSndCheck();
+            }
+            return false;
+        }
+        if (seg.Has(TcpFlags.Rst)) return false;
+        if (seg.Has(TcpFlags.Syn))
+        {
+            // Simultaneous open: SYN_RECV, and the same SYN again with ACK set.
+            _irs = seg.Seq;
+            _sndWl1 = seg.Seq;
+            NegotiateOptions(ref seg);
+            _rcvNxt = _rcvWup = _copiedSeq = seg.Seq + 1;
+            _rcvqSeq = _copiedSeq;
+            _sndWnd = seg.Repr.Window;
+            _maxWindow = _sndWnd;
+            SetState(TcpState.SynRecv);
+            SyncMssForRoute();
+            InitializeRcvMss();
+            Emit(_iss, 0, TcpFlags.Syn | TcpFlags.Ack, true, 0);
+        }
+        return false;
+    }
+
+    /// <summary>The SYN/SYN-ACK option negotiation of tcp_rcv_synsent_state_process.</summary>
+    private void NegotiateOptions(ref TcpSegment seg)
+    {
+        var sys = _host.TcpSysctl;
+        var o = seg.Repr.Options;
+        if (o.Mss is { } mss and > 0) _mssClamp = _userMss > 0 ? Math.Min(mss, _userMss) : mss;
+        _wscaleOk = o.WindowScale is not null && sys.TcpWindowScaling != 0 && _rcvWscaleOffered;
+        if (_wscaleOk) _sndWscale = Math.Min((int)o.WindowScale!.Value, 14);
+        else
+        {
+            _sndWscale = _rcvWscale = 0;
+            _windowClamp = Math.Min(_windowClamp, 65535);
+        }
+        _tstampOk = seg.SawTimestamp && sys.TcpTimestamps != 0;
+        if (_tstampOk)
+        {
+            _tcpHeaderLen = 32;
+            _tsRecent = seg.TsVal;
+            _tsRecentStampUs = NowUs;
+        }
+        else _tcpHeaderLen = 20;
+        _sackOk = o.SackPermitted && sys.TcpSack != 0;
+    }
+
+    private bool _rcvWscaleOffered => _host.TcpSysctl.TcpWindowScaling != 0;
+
+    private void SyncMssForRoute()
+    {
+        var route = _host.Ipv4.RouteOutput(RemoteAddress, BoundDevice);
+        int pmtu = route is null ? 576 : _host.Ipv4.PathMtu(route, RemoteAddress);
+        SyncMss(pmtu);
+    }
+
+    /// <summary>tcp_finish_connect() + tcp_init_transfer(): ESTABLISHED, initial cwnd, buffers, keepalive.</summary>
+    private void FinishConnect()
+    {
+        SetState(TcpState.Established);
+        _everConnected = true;
+        InitTransfer();
+        if (_keepOpen) ResetKeepaliveTimer(KeepaliveTimeUs);
+        WakeUp();
+    }
+
+    /// <summary>tcp_init_transfer(): cwnd 10 (1 after two or more SYN retransmissions), buffer space, CC init.</summary>
+    private void InitTransfer()
+    {
+        _rcvTstampUs = NowUs;
+        if (_srttUs == 0 && _totalRetrans > 0) _rto = TcpTimeoutFallbackUs; // RFC 6298 §5.7
+        Cc.SndCwnd = _totalRetrans > 1 && _undoMarkerSet ? 1u : TcpCongestionState.InitCwnd;
+        Cc.SndSsthresh = TcpCongestionState.InfiniteSsthresh;
+        InitBufferSpace();
+        SyncCc();
+        _ca.Init(Cc);
+    }
+
+    /// <summary>tcp_init_buffer_space(): expand sndbuf, clamp the window to the buffer, reserve one segment.</summary>
+    private void InitBufferSpace()
+    {
+        if (!_sndBufLocked) SndbufExpand();
+        int maxwin = FullSpace;
+        if (_windowClamp >= maxwin)
+        {
+            _windowClamp = maxwin;
+            if (_windowClamp > 2 * _advmss && _windowClamp + _advmss > maxwin) _windowClamp = Math.Max(2 * _advmss, maxwin - _advmss);
+        }
+        _rcvSsthresh = Math.Min(_rcvSsthresh, _windowClamp);
+        _rcvqSpace = Math.Min(Math.Min(_rcvSsthresh, _rcvWnd), (int)TcpCongestionState.InitCwnd * _advmss);
+        _rcvqSeq = _copiedSeq;
+        _rcvqTimeUs = NowUs;
+    }
+
+    /// <summary>tcp_sndbuf_expand(): room for two windows of segments at 4352 bytes of truesize each.</summary>
+    private void SndbufExpand()
+    {
+        const int perMss = 4096 + 256; // roundup_pow_of_two(mss + MAX_TCP_HEADER + shinfo) + sizeof(sk_buff), x86-64
+        long nrSegs = Math.Max(TcpCongestionState.InitCwnd, Math.Max(Cc.SndCwnd, (uint)_reordering + 1));
+        long sndmem = 2 * nrSegs * perMss;
+        int max = _host.TcpSysctl.TcpWmem[2];
+        if (sndmem > _sndBuf) _sndBuf = (int)Math.Min(sndmem, max);
+    }
+
+    /// <summary>SYN_RECV → ESTABLISHED on the acceptable ACK (simultaneous open and accepted children).</summary>
+    private void ProcessSynRecvAck(ref TcpSegment seg)
+    {
+        SetState(TcpState.Established);
+        _everConnected = true;
+        _sndWnd = seg.Repr.Window << _sndWscale;
+        _sndWl1 = seg.Seq;
+        InitTransfer();
+        if (_keepOpen) ResetKeepaliveTimer(KeepaliveTimeUs);
+        if (_parent is not null) _parent.WakeUp();
+        WakeUp();
+    }
+
+    /// <summary>
+    /// tcp_validate_incoming(): PAWS, the sequence window, RST and SYN checks of RFC 5961. Returns false
+    /// when the segment is consumed (dropped, answered with a dup or challenge ACK, or a reset).
+    /// </summary>
+    private bool ValidateIncoming(ref TcpSegment seg)
+    {
+        bool rst = seg.Has(TcpFlags.Rst);
+        // PAWS (RFC 7323 §5): an old timestamp marks an old duplicate.
+        if (seg.SawTimestamp && _tstampOk && PawsReject(seg.TsVal, rst))
+        {
+            if (!rst)
+            {
+                if (seg.Has(TcpFlags.Syn)) { SendChallengeAck(); return false; }
+                _host.TcpExtStats.Inc(TcpExtMib.PAWSEstab);
+                SendDupAck(ref seg);
+                return false;
+            }
+        }
+        // tcp_sequence().
+        bool old = SeqNum.Before(seg.EndSeq, _rcvWup);
+        bool beyond = SeqNum.After(seg.Seq, _rcvNxt + ReceiveWindow);
+        if (old || beyond)
+        {
+            if (rst) return false;
+            if (seg.Has(TcpFlags.Syn)) { SendChallengeAck(); return false; }
+            if (beyond) _host.TcpExtStats.Inc(TcpExtMib.BeyondWindow);
+            SendDupAck(ref seg);
+            return false;
+        }
+        if (rst)
+        {
+            // RFC 5961 §3.2: only an exact match resets; any other in-window RST earns a challenge ACK.
+            if (seg.Seq == _rcvNxt || (State is TcpState.CloseWait or TcpState.LastAck or TcpState.Closing && seg.Seq == _rcvNxt - 1))
+                ResetReceived();
+            else SendChallengeAck();
+            return false;
+        }
+        if (seg.SawTimestamp && _tstampOk && !SeqNum.After(seg.Seq, _rcvWup))
+        {
+            _tsRecent = seg.TsVal;
+            _tsRecentStampUs = NowUs;
+        }
+        if (seg.Has(TcpFlags.Syn))
+        {
+            // The simultaneous-open SYN-ACK arriving in SYN_RECV is the handshake ACK, not an attack.
+            if (State == TcpState.SynRecv && seg.Has(TcpFlags.Ack) && seg.Seq + 1 == seg.EndSeq && seg.Seq + 1 == _rcvNxt
+                && seg.Repr.Ack == _sndNxt)
+                return true;
+            _host.TcpStats.Inc(TcpMib.InErrs);
+            _host.TcpExtStats.Inc(TcpExtMib.TCPSYNChallenge);
+            SendChallengeAck();
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>tcp_paws_reject() with TCP_PAWS_WINDOW 1; RSTs pass once ts_recent is older than TCP_PAWS_MSL.</summary>
+    private bool PawsReject(uint tsval, bool rst)
+    {
+        if (_tsRecent == 0) return false;
+        if ((int)(_tsRecent - tsval) <= 1) return false;
+        if (NowUs - _tsRecentStampUs > 2147L * 1_000_000) return false; // TCP_PAWS_WRAP
+        if (rst && NowUs - _tsRecentStampUs > 60_000_000) return false;  // TCP_PAWS_MSL
+        return true;
+    }
+
+    /// <summary>tcp_send_dupack(): an immediate ACK for an unacceptable segment; old data gets a D-SACK.</summary>
+    private void SendDupAck(ref TcpSegment seg)
+    {
+        if (seg.Length > 0 && SeqNum.Before(seg.Seq, _rcvNxt))
+        {
+            _host.TcpExtStats.Inc(TcpExtMib.DelayedACKLost);
+            EnterQuickackMode(TcpMaxQuickacks);
+            if (_sackOk && _host.TcpSysctl.TcpDsack != 0)
+            {
+                var end = SeqNum.After(seg.EndSeq, _rcvNxt) ? _rcvNxt : seg.EndSeq;
+                DsackSet(seg.Seq, end);
+            }
+        }
+        if (seg.Length == 0 && OowRateLimited(TcpExtMib.TCPACKSkippedSeq)) return;
+        SendAck();
+    }
+
+    /// <summary>tcp_send_challenge_ack() (RFC 5961 §4): per-socket tcp_invalid_ratelimit, then the global budget.</summary>
+    private void SendChallengeAck()
+    {
+        if (OowRateLimited(TcpExtMib.TCPACKSkippedChallenge)) return;
+        if (!_layer.TakeChallengeAckBudget()) return;
+        _host.TcpExtStats.Inc(TcpExtMib.TCPChallengeACK);
+        SendAck();
+    }
+
+    /// <summary>__tcp_oow_rate_limited(): at most one out-of-window ACK per tcp_invalid_ratelimit ms.</summary>
+    private bool OowRateLimited(TcpExtMib mib)
+    {
+        long now = NowUs;
+        long limit = _host.TcpSysctl.TcpInvalidRatelimit * 1000L;
+        if (_lastOowAckUs != 0 && now - _lastOowAckUs < limit)
+        {
+            _host.TcpExtStats.Inc(mib);
+            return true;
+        }
+        _lastOowAckUs = now;
+        return false;
+    }
+
+    /// <summary>
+    /// tcp_ack(): window update, SACK scoreboard, the retransmit queue, RTT, congestion control and loss
+    /// recovery. Returns the number of segments newly acknowledged, -1 for an ACK of unsent data (dropped),
+    /// -2 for an ACK too old to be believed (RFC 5961 §5.2 challenge ACK).
+    /// </summary>
+    private int Ack(ref TcpSegment seg)
+    {
+        var ack = seg.Repr.Ack;
+        var priorSndUna = _sndUna;
+        uint priorInFlight = PacketsInFlight;
+        var flag = AckFlag.None;
+        if (SeqNum.Before(ack, priorSndUna))
+        {
+            // RFC 5961 §5.2: older than what the peer could have seen → challenge.
+            int maxWin = Math.Max(_maxWindow, 1);
+            if (SeqNum.Before(ack, priorSndUna - maxWin)) return State == TcpState.SynRecv ? -1 : -2;
+            if (!seg.Repr.Options.SackBlocks.IsEmpty && _sackOk) SackTag(ref seg, ack, ref flag);
+            return 0;
+        }
+        if (SeqNum.After(ack, _sndNxt)) return -1;
+
+        long now = NowUs;
+        if (SeqNum.After(ack, priorSndUna)) flag |= AckFlag.SndUnaAdvanced;
+        flag |= AckUpdateWindow(ref seg, ack);
+        _sndUna = ack;
+        _rcvTstampUs = now;
+        _probesOut = 0;
+        if (_sackOk && !seg.Repr.Options.SackBlocks.IsEmpty) { flag |= AckFlag.Sack; SackTag(ref seg, ack, ref flag); }
+        uint priorSacked = _sackedOut;
+        long priorDelivered = _delivered;
+        int ackedPkts = CleanRtxQueue(ref seg, priorSndUna, ref flag, out long seqRttUs, out long caRttUs);
+        if ((flag & AckFlag.SndUnaAdvanced) != 0)
+        {
+            _retransmits = 0;
+            _skErrSoft = Errno.None;
+            if (_packetsOut == 0) _retransStampUs = 0;
+        }
+        // RTT: the cumulative sample (Karn), else the timestamp echo.
+        long rttUs = seqRttUs;
+        if (rttUs < 0 && seg.SawTimestamp && seg.TsEcr != 0 && (flag & AckFlag.Acked) != 0)
+        {
+            long delta = (long)(TsNow - seg.TsEcr);
+            if (delta >= 0 && delta < int.MaxValue / 1000) rttUs = Math.Max(delta, 1) * 1000;
+        }
+        if (rttUs >= 0)
+        {
+            _minRttUs = Math.Min(_minRttUs, Math.Max(1, caRttUs >= 0 ? caRttUs : rttUs));
+            RttEstimator(rttUs);
+            SetRto();
+            _backoff = 0;
+        }
+        if (State == TcpState.SynRecv && (flag & AckFlag.SynAcked) == 0 && ackedPkts == 0 && ack != _sndNxt) { }
+
+        long deliveredNow = _delivered - priorDelivered;
+        uint ackedSacked = (uint)Math.Max(0, deliveredNow);
+        if (ackedPkts > 0 || (flag & AckFlag.DataSacked) != 0)
+        {
+            SyncCc();
+            _ca.PktsAcked(Cc, new TcpAckSample((uint)Math.Max(ackedPkts, 0), caRttUs >= 0 ? caRttUs : rttUs, priorInFlight));
+        }
+
+        // tcp_ack_is_dubious(): anything but a plain advance in the Open state goes to the recovery logic.
+        bool dubious = (flag & AckFlag.NotDup) == 0 || (flag & AckFlag.Sack) != 0 || _caState != TcpCaState.Open;
+        if (!IsSynchronized || State == TcpState.SynRecv) dubious = false;
+        bool rexmit = false;
+        if (dubious && _packetsOut + (uint)ackedPkts > 0)
+        {
+            bool isDup = (flag & (AckFlag.SndUnaAdvanced | AckFlag.NotDup | AckFlag.DsackSeen)) == 0;
+            rexmit = FastRetransAlert(flag, isDup, ackedSacked, priorInFlight);
+        }
+        ProcessTlpAck(ack, flag);
+        CongControl(ack, ackedSacked, flag);
+        if (rexmit) XmitRetransmitQueue();
+        if (_tlpActive && SeqNum.After(ack, _tlpHighSeq)) _tlpActive = false;
+
+        // Timers: restart the RTO on forward progress (RFC 6298 §5.3), or the persist timer logic.
+        if ((flag & AckFlag.Acked) != 0 || (flag & AckFlag.DataSacked) != 0)
+        {
+            if (!ScheduleLossProbe()) RearmRto();
+        }
+        if (_packetsOut == 0 && _pendingTimer is TimerKind.Retrans or TimerKind.LossProbe or TimerKind.ReoTimeout) ClearRetransmitTimer();
+        AckProbe();
+        if (ackedPkts > 0 || (flag & AckFlag.WinUpdate) != 0) NewSpace();
+        _ = priorSacked;
+        return ackedPkts;
+    }
+
+    /// <summary>tcp_ack_update_window(): RFC 9293 §3.10.7.4's SND.WL1/SND.WL2 rule, scaled by snd_wscale.</summary>
+    private AckFlag AckUpdateWindow(ref TcpSegment seg, SeqNum ack)
+    {
+        int nwin = seg.Repr.Window;
+        if (!seg.Has(TcpFlags.Syn)) nwin <<= _sndWscale;
+        var flag = AckFlag.None;
+        if (SeqNum.After(ack, _sndUna) || SeqNum.After(seg.Seq, _sndWl1) || (seg.Seq == _sndWl1 && nwin > _sndWnd))
+        {
+            if (_sndWnd != nwin)
+            {
+                flag |= AckFlag.WinUpdate;
+                _sndWnd = nwin;
+                if (nwin > _maxWindow)
+                {
+                    _maxWindow = nwin;
+                    SyncMss(_pmtuCookie);
+                }
+            }
+            _sndWl1 = seg.Seq;
+        }
+        return flag;
+    }
+
+    /// <summary>
+    /// tcp_clean_rtx_queue(): drop every segment the cumulative ACK covers, release its bytes, and gather the
+    /// RTT samples Karn's rule allows (none from a segment that was ever retransmitted).
+    /// </summary>
+    private int CleanRtxQueue(ref TcpSegment seg, SeqNum priorSndUna, ref AckFlag flag, out long seqRttUs, out long caRttUs)
+    {
+        long now = NowUs;
+        long firstTx = -1, lastTx = -1;
+        int acked = 0;
+        seqRttUs = caRttUs = -1;
+        while (_rtx.Count > 0)
+        {
+            ref var s = ref _rtx.Head;
+            if (SeqNum.After(s.EndSeq, _sndUna))
+            {
+                // A partial ACK inside a segment (tcp_trim_head): keep the rest.
+                if (SeqNum.After(_sndUna, s.Seq) && (s.Flags & TcpFlags.Syn) == 0)
+                {
+                    int n = _sndUna - s.Seq;
+                    s.Seq = _sndUna;
+                    ReleaseSendBytes(n);
+                    flag |= AckFlag.DataAcked;
+                }
+                break;
+            }
+            var sacked = s.Sacked;
+            if ((sacked & TcpCbSacked.SackedRetrans) != 0) _retransOut--;
+            if ((sacked & TcpCbSacked.EverRetrans) != 0) flag |= AckFlag.RetransDataAcked;
+            else if ((sacked & TcpCbSacked.SackedAcked) == 0)
+            {
+                if (firstTx < 0) firstTx = s.TxUs;
+                lastTx = s.TxUs;
+                flag |= AckFlag.OrigSackAcked;
+            }
+            if ((sacked & TcpCbSacked.SackedAcked) != 0) _sackedOut--;
+            else
+            {
+                _delivered++;
+                RateSampleDelivered(in s, now);
+                RackAdvance(in s, now);
+            }
+            if ((sacked & TcpCbSacked.Lost) != 0) _lostOut--;
+            if ((s.Flags & TcpFlags.Syn) != 0) flag |= AckFlag.SynAcked;
+            else flag |= AckFlag.DataAcked;
+            int dataLen = (s.EndSeq - s.Seq) - ((s.Flags & TcpFlags.Fin) != 0 ? 1 : 0) - ((s.Flags & TcpFlags.Syn) != 0 ? 1 : 0);
+            if (dataLen > 0) ReleaseSendBytes(dataLen);
+            _packetsOut--;
+            acked++;
+            _rtx.RemoveHead();
+        }
+        if (!_sackOk && _sackedOut > 0)
+        {
+            // tcp_remove_reno_sacks(): each cumulatively acked segment consumes one fake SACK.
+            _sackedOut = (uint)Math.Max(0, (int)_sackedOut - Math.Max(acked - 1, 0));
+            if (_packetsOut == 0) _sackedOut = 0;
+        }
+        if ((flag & AckFlag.RetransDataAcked) == 0)
+        {
+            if (firstTx >= 0) seqRttUs = now - firstTx;
+            if (lastTx >= 0) caRttUs = now - lastTx;
+        }
+        _bytesAcked += _sndUna - priorSndUna;
+        if (_rtx.Count == 0) _sackedOut = _lostOut = _retransOut = 0;
+        return acked;
+    }
+
+    private void ReleaseSendBytes(int n)
+    {
+        n = Math.Min(n, _sndRing.Count);
+        _sndRing.Consume(n);
+        _sndRingSeq += n;
+    }
+
+    /// <summary>tcp_rtt_estimator() and tcp_set_rto() (§5.2): RTO = SRTT + max(rto_min, 4·RTTVAR), capped at rto_max.</summary>
+    private void RttEstimator(long m)
+    {
+        long rtoMin = _host.TcpSysctl.TcpRtoMinUs;
+        if (_srttUs != 0)
+        {
+            m -= _srttUs >> 3;
+            _srttUs += m;
+            if (m < 0)
+            {
+                m = -m;
+                m -= _mdevUs >> 2;
+                if (m > 0) m >>= 3;
+            }
+            else m -= _mdevUs >> 2;
+            _mdevUs += m;
+            if (_mdevUs > _mdevMaxUs)
+            {
+                _mdevMaxUs = _mdevUs;
+                if (_mdevMaxUs > _rttvarUs) _rttvarUs = _mdevMaxUs;
+            }
+            if (SeqNum.After(_sndUna, _rttSeq))
+            {
+                if (_mdevMaxUs < _rttvarUs) _rttvarUs -= (_rttvarUs - _mdevMaxUs) >> 2;
+                _rttSeq = _sndNxt;
+                _mdevMaxUs = rtoMin;
+            }
+        }
+        else
+        {
+            _srttUs = m << 3;
+            _mdevUs = m << 1;
+            _rttvarUs = Math.Max(_mdevUs, rtoMin);
+            _mdevMaxUs = _rttvarUs;
+            _rttSeq = _sndNxt;
+        }
+        _srttUs = Math.Max(1, _srttUs);
+    }
+
+    /// <summary>tcp_set_rto(): rounded up to a jiffy (HZ = 1000), capped at tcp_rto_max_ms.</summary>
+    private void SetRto()
+    {
+        long rto = (_srttUs >> 3) + _rttvarUs;
+        rto = (rto + 999) / 1000 * 1000;
+        _rto = Math.Min(rto, RtoMaxUs);
+    }
+
+    private long RtoMaxUs => _host.TcpSysctl.TcpRtoMaxMs * 1000L;
+
+    /// <summary>tcp_cong_control(): PRR during a reduction, else grow cwnd on in-order progress.</summary>
+    private void CongControl(SeqNum ack, uint ackedSacked, AckFlag flag)
+    {
+        SyncCc();
+        if (_ca.HasCongControl)
+        {
+            var rs = new TcpRateSample(0, _delivered, 0, _srttUs >> 3, 0, ackedSacked, PacketsInFlight, _appLimitedUntil != 0, false);
+            _ca.CongControl(Cc, ack.Value, rs);
+            return;
+        }
+        if (_caState is TcpCaState.Cwr or TcpCaState.Recovery)
+        {
+            CwndReduction((int)ackedSacked, flag);
+            return;
+        }
+        bool mayRaise = _reordering > _host.TcpSysctl.TcpReordering
+            ? (flag & AckFlag.ForwardProgress) != 0
+            : (flag & AckFlag.DataAcked) != 0;
+        if (mayRaise && ackedSacked > 0)
+        {
+            _ca.CongAvoid(Cc, ack.Value, ackedSacked);
+        }
+        Cc.IsCwndLimited = false;
+    }
+
+    /// <summary>tcp_new_space(): wake writers once half the send buffer is free again.</summary>
+    private void NewSpace()
+    {
+        if (!_sndBufLocked && PacketsInFlight < Cc.SndCwnd) SndbufExpand();
+        if (_sndbufFull && SendQueuedBytes <= _sndBuf / 2 || !_sndbufFull)
+        {
+            _sndbufFull = false;
+            WakeUp();
+        }
+    }
+
+    /// <summary>tcp_data_snd_check(): push new data the ACK made room for.</summary>
+    private void DataSndCheck() => PushPendingFrames(false);
+
+    // ------------------------------------------------------------------ receiving data
+
+    /// <summary>tcp_data_queue(): in-order data to the receive queue, duplicates D-SACKed, the rest out of order.</summary>
+    private void DataQueue(ref TcpSegment seg)
+    {
+        bool fin = seg.Has(TcpFlags.Fin);
+        int len = seg.Length;
+        if (len == 0 && !fin) return;
+        if (seg.Seq == _rcvNxt)
+        {
+            if (ReceiveWindow == 0 && len > 0)
+            {
+                // tcp_data_queue(): no room at all — drop, ACK at once (the peer learns the zero window).
+                _host.TcpExtStats.Inc(TcpExtMib.TCPZeroWindowDrop);
+                EnterQuickackMode(TcpMaxQuickacks);
+                ScheduleAck();
+                return;
+            }
+            QueueInOrder(seg.Packet.Data[..len], fin);
+            return;
+        }
+        if (!SeqNum.After(seg.EndSeq, _rcvNxt))
+        {
+            // A retransmission of data we have: D-SACK it and ACK at once.
+            _host.TcpExtStats.Inc(TcpExtMib.DelayedACKLost);
+            DsackSet(seg.Seq, seg.EndSeq);
+            EnterQuickackMode(TcpMaxQuickacks);
+            ScheduleAck();
+            return;
+        }
+        if (!SeqNum.Before(seg.Seq, _rcvNxt + ReceiveWindow))
+        {
+            EnterQuickackMode(TcpMaxQuickacks);
+            ScheduleAck();
+            return;
+        }
+        if (SeqNum.Before(seg.Seq, _rcvNxt))
+        {
+            // Partly old: D-SACK the old part, queue the new.
+            DsackSet(seg.Seq, _rcvNxt);
+            int skip = _rcvNxt - seg.Seq;
+            if (ReceiveWindow == 0)
+            {
+                EnterQuickackMode(TcpMaxQuickacks);
+                ScheduleAck();
+                return;
+            }
+            QueueInOrder(seg.Packet.Data.Slice(skip, len - skip), fin);
+            return;
+        }
+        DataQueueOfo(ref seg);
+    }
+
+    private void QueueInOrder(ReadOnlySpan<byte> data, bool fin)
+    {
+        if (data.Length > 0)
+        {
+            _rcvQueue.Append(data);
+            _bytesReceived += data.Length;
+        }
+        _rcvNxt += data.Length;
+        EventDataRecv(data.Length);
+        if (fin) Fin();
+        if (_ofo.Count > 0)
+        {
+            OfoQueue();
+            if (_ofo.Count == 0) _ackPending |= AckNow; // RFC 5681 §4.2: ACK at once when a hole fills
+        }
+        if (_numSacks > 0) SackRemove();
+        if (data.Length > 0 && (_rcvQueue.Count >= _rcvLowat || ReceiveWindow <= _rcvMss) || fin) WakeUp();
+    }
+
+    /// <summary>tcp_ofo_queue(): move segments that are now in order from the out-of-order queue.</summary>
+    private void OfoQueue()
+    {
+        while (_ofo.Count > 0)
+        {
+            var o = _ofo[0];
+            if (SeqNum.After(o.Seq, _rcvNxt)) break;
+            _ofo.RemoveAt(0);
+            if (!SeqNum.After(o.EndSeq, _rcvNxt))
+            {
+                DsackExtend(o.Seq, o.EndSeq);
+                o.Payload.Dispose();
+                continue;
+            }
+            int skip = _rcvNxt - o.Seq;
+            var data = o.Payload.Data[skip..];
+            if (data.Length > 0)
+            {
+                _rcvQueue.Append(data);
+                _bytesReceived += data.Length;
+                _rcvNxt += data.Length;
+            }
+            o.Payload.Dispose();
+            if (o.Fin) { Fin(); break; }
+        }
+    }
+
+    /// <summary>
+    /// tcp_data_queue_ofo(): keep a segment past a hole (its packet, trimmed to the payload), merge
+    /// overlaps, and update the SACK blocks (tcp_sack_new_ofo_skb). Takes the packet from the caller.
+    /// </summary>
+    private void DataQueueOfo(ref TcpSegment seg)
+    {
+        _host.TcpExtStats.Inc(TcpExtMib.TCPOFOQueue);
+        var seq = seg.Seq;
+        var end = seg.EndSeq;
+        bool fin = seg.Has(TcpFlags.Fin);
+        // Find the insertion point; drop what is already held (D-SACK), trim overlaps at the front.
+        int i = 0;
+        while (i < _ofo.Count && SeqNum.Before(_ofo[i].Seq, seq)) i++;
+        if (i > 0 && !SeqNum.Before(_ofo[i - 1].EndSeq, end))
+        {
+            _host.TcpExtStats.Inc(TcpExtMib.TCPOFOMerge);
+            DsackSet(seq, end);
+            ScheduleAck();
+            _ackPending |= AckNow;
+            return;
+        }
+        // Remove queued segments the new one covers entirely.
+        while (i < _ofo.Count && !SeqNum.After(_ofo[i].EndSeq, end) && !SeqNum.Before(_ofo[i].Seq, seq))
+        {
+            DsackExtend(_ofo[i].Seq, _ofo[i].EndSeq);
+            _host.TcpExtStats.Inc(TcpExtMib.TCPOFOMerge);
+            _ofo[i].Payload.Dispose();
+            _ofo.RemoveAt(i);
+        }
+        var pkt = seg.Packet;
+        pkt.Trim(seg.Length);
+        _ofo.Insert(i, new OfoSegment { Seq = seq, EndSeq = end, Payload = pkt, Fin = fin });
+        seg.Packet = null!; // ownership moved to the queue
+        SackNewOfo(seq, end);
+        ScheduleAck();
+        _ackPending |= AckNow;
+    }
+
+    /// <summary>tcp_fin(): the peer has finished sending (§4.2 of docs/reference/linux-tcp.md).</summary>
+    private void Fin()
+    {
+        _finReceived = true;
+        _rcvNxt += 1;
+        ScheduleAck();
+        _shutdown |= RcvShutdown;
+        switch (State)
+        {
+            case TcpState.SynRecv or TcpState.Established:
+                SetState(TcpState.CloseWait);
+                _pingpong = 1; // the ACK of the FIN waits to ride on our own FIN
+                break;
+            case TcpState.FinWait1:
+                SendAck();
+                SetState(TcpState.Closing);
+                break;
+            case TcpState.FinWait2:
+                SendAck();
+                EnterTimeWait(TcpState.TimeWait, 0);
+                break;
+        }
+        // Data beyond the FIN is meaningless.
+        DropOfoQueue();
+        WakeUp();
+    }
+
+    /// <summary>tcp_event_data_recv(): the delayed-ACK estimator (ato) and quick-ACK credit.</summary>
+    private void EventDataRecv(int len)
+    {
+        ScheduleAck();
+        MeasureRcvMss(len);
+        RcvRttMeasure();
+        long now = NowUs;
+        if (_ato == 0)
+        {
+            IncrQuickack(TcpMaxQuickacks);
+            _ato = TcpDelackMinUs;
+        }
+        else
+        {
+            long m = now - _lrcvtimeUs;
+            if (m <= TcpDelackMinUs / 2) _ato = (_ato >> 1) + TcpDelackMinUs / 2;
+            else if (m < _ato) _ato = Math.Min((_ato >> 1) + m, _rto);
+            else if (m > _rto) IncrQuickack(TcpMaxQuickacks);
+        }
+        _lrcvtimeUs = now;
+        if (len >= 128) GrowWindow(len);
+    }
+
+    /// <summary>tcp_measure_rcv_mss(): learn the peer's segment size; short segments mark ACK_PUSHED.</summary>
+    private void MeasureRcvMss(int len)
+    {
+        if (len >= _rcvMss) _rcvMss = Math.Min(len, _advmss);
+        else if (len > 0)
+        {
+            _ackPending |= (_ackPending & AckPushed) != 0 ? AckPushed2 : AckPushed;
+        }
+    }
+
+    /// <summary>tcp_grow_window(): raise rcv_ssthresh by up to two segments per full segment received.</summary>
+    private void GrowWindow(int len)
+    {
+        int room = Math.Min(_windowClamp, Space) - _rcvSsthresh;
+        if (room <= 0) return;
+        int incr = Math.Max(2 * _advmss, 2 * len);
+        _rcvSsthresh += Math.Min(room, incr);
+        _quick |= 1;
+    }
+
+    /// <summary>tcp_incr_quickack(): up to rcv_wnd / (2·rcv_mss) quick ACKs (at least 2, at most 16).</summary>
+    private void IncrQuickack(int max)
+    {
+        int quickacks = _rcvWnd / (2 * Math.Max(_rcvMss, 1));
+        if (quickacks == 0) quickacks = 2;
+        quickacks = Math.Min(quickacks, max);
+        if (quickacks > _quick) _quick = quickacks;
+    }
+
+    /// <summary>tcp_enter_quickack_mode(): quick ACKs, leave interactive mode.</summary>
+    private void EnterQuickackMode(int max)
+    {
+        IncrQuickack(max);
+        _pingpong = 0;
+        _ato = TcpDelackMinUs;
+    }
+
+    private bool InQuickackMode => _quick > 0 && _pingpong == 0;
+
+    private void ScheduleAck() => _ackPending |= AckSched;
+
+    /// <summary>__tcp_ack_snd_check(): ACK now (two full segments, quick-ACK mode, a hole) or delay it.</summary>
+    private void AckSndCheck()
+    {
+        if ((_ackPending & AckSched) == 0) return;
+        bool twoSegments = (_rcvNxt - _rcvWup) > _rcvMss
+            && (_rcvQueue.Count < _rcvLowat || SelectWindowRaw() >= _rcvWnd);
+        if (twoSegments || InQuickackMode || (_ackPending & AckNow) != 0 || _ofo.Count > 0)
+        {
+            SendAck();
+            return;
+        }
+        SendDelayedAck();
+    }
+
+    /// <summary>tcp_send_delayed_ack(): arm the delayed-ACK timer at ato, bounded as Linux bounds it.</summary>
+    private void SendDelayedAck()
+    {
+        long ato = _ato;
+        if (ato > TcpDelackMinUs)
+        {
+            long maxAto = 500_000;
+            if (_pingpong > 0 || (_ackPending & AckPushed) != 0) maxAto = TcpDelackMaxUs;
+            if (_srttUs != 0) maxAto = Math.Min(maxAto, Math.Max(_srttUs >> 3, TcpDelackMinUs));
+            ato = Math.Min(ato, maxAto);
+        }
+        ato = Math.Min(ato, Math.Min(TcpDelackMaxUs, _host.TcpSysctl.TcpRtoMinUs - 1000));
+        long timeout = NowUs + ato;
+        if ((_ackPending & AckTimer) != 0 && _delackAt != 0)
+        {
+            if (_delackAt <= NowUs + (ato >> 2))
+            {
+                SendAck();
+                return;
+            }
+            timeout = Math.Min(timeout, _delackAt);
+        }
+        _ackPending |= AckSched | AckTimer;
+        ResetDelackTimer(timeout);
+    }
+
+    /// <summary>
+    /// __tcp_cleanup_rbuf(): after the application reads, ACK at once if an ACK is owed for two segments or
+    /// for a pushed segment that emptied the queue, or send a window update when the window can double.
+    /// </summary>
+    private void CleanupRbuf(int copied)
+    {
+        if (!IsSynchronized || State == TcpState.Close) return;
+        bool timeToAck = false;
+        if ((_ackPending & AckSched) != 0)
+        {
+            if ((_rcvNxt - _rcvWup) > _rcvMss
+                || (copied > 0 && _rcvQueue.Count == 0
+                    && ((_ackPending & AckPushed2) != 0 || ((_ackPending & AckPushed) != 0 && _pingpong == 0))))
+                timeToAck = true;
+        }
+        if (!timeToAck && copied > 0 && (_shutdown & RcvShutdown) == 0)
+        {
+            int rcvWindowNow = ReceiveWindow;
+            if (2 * rcvWindowNow <= _windowClamp)
+            {
+                int newWindow = SelectWindowRaw();
+                if (newWindow != 0 && newWindow >= 2 * rcvWindowNow) timeToAck = true;
+            }
+        }
+        if (timeToAck) SendAck();
+    }
+
+    /// <summary>tcp_rcv_rtt_measure(): the receiver's RTT estimate, one sample per window of data.</summary>
+    private void RcvRttMeasure()
+    {
+        long now = NowUs;
+        if (_rcvRttTimeUs == 0) { _rcvRttSeq = _rcvNxt + _rcvWnd; _rcvRttTimeUs = now; return; }
+        if (SeqNum.Before(_rcvNxt, _rcvRttSeq)) return;
+        long sample = now - _rcvRttTimeUs;
+        if (sample > 0)
+        {
+            if (_rcvRttUs == 0) _rcvRttUs = sample << 3;
+            else
+            {
+                long m = sample - (_rcvRttUs >> 3);
+                _rcvRttUs += m;
+            }
+        }
+        _rcvRttSeq = _rcvNxt + _rcvWnd;
+        _rcvRttTimeUs = now;
+    }
+
+    /// <summary>tcp_rcv_space_adjust() (6.17, tcp_rcvbuf_grow): grow the buffer to twice what the reader consumed per RTT.</summary>
+    private void RcvSpaceAdjust()
+    {
+        if (_rcvRttUs == 0) return;
+        long now = NowUs;
+        if (now - _rcvqTimeUs < _rcvRttUs >> 3) return;
+        int copied = (_copiedSeq - _rcvqSeq) - (_rcvNxt - _copiedSeq);
+        if (copied > _rcvqSpace)
+        {
+            int old = _rcvqSpace;
+            _rcvqSpace = copied;
+            if (_host.TcpSysctl.TcpModerateRcvbuf != 0 && !_rcvBufLocked)
+            {
+                long rcvwin = 2L * copied;
+                if (old > 0) rcvwin += 2 * rcvwin * (copied - old) / old;
+                long rcvbuf = Math.Min(rcvwin * 2, _host.TcpSysctl.TcpRmem[2]);
+                if (rcvbuf > _rcvBuf)
+                {
+                    _rcvBuf = (int)rcvbuf;
+                    _windowClamp = FullSpace;
+                }
+            }
+        }
+        _rcvqSeq = _copiedSeq;
+        _rcvqTimeUs = now;
+    }
+
+    // ------------------------------------------------------------------ SACK and D-SACK generation
+
+    /// <summary>tcp_dsack_set(): report duplicate data once, first in the next ACK's SACK option.</summary>
+    private void DsackSet(SeqNum seq, SeqNum end)
+    {
+        if (!_sackOk || _host.TcpSysctl.TcpDsack == 0) return;
+        _host.TcpExtStats.Inc(SeqNum.Before(seq, _rcvNxt) ? TcpExtMib.TCPDSACKOldSent : TcpExtMib.TCPDSACKOfoSent);
+        _dsack = new SackBlock(seq, end);
+        _dsackPending = true;
+    }
+
+    /// <summary>tcp_dsack_extend(): widen the pending D-SACK, or start one.</summary>
+    private void DsackExtend(SeqNum seq, SeqNum end)
+    {
+        if (!_dsackPending) { DsackSet(seq, end); return; }
+        _dsack = new SackBlock(SeqNum.Min(_dsack.Start, seq), SeqNum.Max(_dsack.End, end));
+    }
+
+    /// <summary>tcp_sack_new_ofo_skb(): extend an adjacent block or put a new one first (most recent first, RFC 2018 §4).</summary>
+    private void SackNewOfo(SeqNum seq, SeqNum end)
+    {
+        for (int i = 0; i < _numSacks; i++)
+        {
+            var b = _selectiveAcks[i];
+            if (!SeqNum.After(seq, b.End) && !SeqNum.Before(end, b.Start))
+            {
+                var merged = new SackBlock(SeqNum.Min(b.Start, seq), SeqNum.Max(b.End, end));
+                for (int j = i; j > 0; j--) _selectiveAcks[j] = _selectiveAcks[j - 1];
+                _selectiveAcks[0] = merged;
+                // Merge blocks the grown one now touches.
+                for (int k = 1; k < _numSacks;)
+                {
+                    var o = _selectiveAcks[k];
+                    if (!SeqNum.After(o.Start, _selectiveAcks[0].End) && !SeqNum.Before(o.End, _selectiveAcks[0].Start))
+                    {
+                        _selectiveAcks[0] = new SackBlock(SeqNum.Min(o.Start, _selectiveAcks[0].Start), SeqNum.Max(o.End, _selectiveAcks[0].End));
+                        for (int m = k; m < _numSacks - 1; m++) _selectiveAcks[m] = _selectiveAcks[m + 1];
+                        _numSacks--;
+                    }
+                    else k++;
+                }
+                return;
+            }
+        }
+        int n = Math.Min(_numSacks, 3);
+        for (int j = n; j > 0; j--) _selectiveAcks[j] = _selectiveAcks[j - 1];
+        _selectiveAcks[0] = new SackBlock(seq, end);
+        _numSacks = n + 1;
+    }
+
+    /// <summary>tcp_sack_remove(): forget blocks the cumulative ACK has passed.</summary>
+    private void SackRemove()
+    {
+        if (_ofo.Count == 0) { _numSacks = 0; return; }
+        int w = 0;
+        for (int r = 0; r < _numSacks; r++)
+        {
+            var b = _selectiveAcks[r];
+            if (!SeqNum.After(b.End, _rcvNxt)) continue;
+            _selectiveAcks[w++] = b;
+        }
+        _numSacks = w;
+    }
+}

@@ -1,0 +1,57 @@
+using NetLab.Core.Addressing;
+using NetLab.Core.Time;
+
+namespace NetLab.Stack.Tcp;
+
+/// <summary>A connection's 4-tuple from our side (the key of the established, request and TIME_WAIT hashes).</summary>
+internal readonly record struct FourTuple(Ipv4Address Local, ushort LocalPort, Ipv4Address Remote, ushort RemotePort);
+
+/// <summary>
+/// A request sock (struct tcp_request_sock, state TCP_NEW_SYN_RECV): what a listener keeps for a
+/// half-open connection between the SYN and the final ACK, with its SYN-ACK retransmission timer.
+/// </summary>
+internal sealed class RequestSock
+{
+    public required TcpSocket Listener;
+    public required FourTuple Tuple;
+    public SeqNum RcvIsn;
+    public SeqNum SntIsn;
+    public int Mss;              // the peer's MSS (mss_clamp)
+    public int Advmss;           // ours, advertised in the SYN-ACK
+    public bool TstampOk, SackOk, WscaleOk;
+    public int SndWscale, RcvWscale;
+    public uint TsRecent;
+    public uint TsOff;
+    public int RcvWnd, WindowClamp;
+    public int NumTimeout;
+    public bool Acked;           // the final ACK was dropped for a full accept queue
+    public long SntSynackUs;     // when the (last) SYN-ACK left
+    public long TimeoutUs = TcpSocket.TcpTimeoutInitUs;
+    public SimTimer? Timer;
+    public long LastOowAckUs;
+
+    public SeqNum RcvNxt => RcvIsn + 1;
+}
+
+/// <summary>
+/// struct tcp_timewait_sock: what remains of a connection in TIME_WAIT, or an orphaned FIN_WAIT2
+/// (substate), until its timer expires: enough to answer retransmitted FINs, RSTs and new SYNs.
+/// </summary>
+internal sealed class TimeWaitSock
+{
+    public required FourTuple Tuple;
+    public TcpState Substate;
+    public SeqNum SndNxt, RcvNxt;
+    public int RcvWnd, RcvWscale;
+    public bool TsOk;
+    public uint TsRecent;
+    public long TsRecentStampUs;
+    public uint TsOffset;
+    public long EntryUs;
+    public long DeadlineUs;
+    public long LastOowAckUs;
+    public SimTimer? Timer;
+}
+
+/// <summary>What tcp_timewait_state_process() tells tcp_v4_rcv to do.</summary>
+internal enum TimeWaitAction { Success, Rst, Ack, Syn }
