@@ -27,6 +27,7 @@ internal struct TxSeg
     public long DeliveredUsAtSend;
     public long FirstTxUsAtSend;
     public bool AppLimitedAtSend;
+    public bool RateValid;       // tx.delivered_mstamp != 0: not yet used for a rate sample
 
     public readonly int DataLength => (EndSeq - Seq) - ((Flags & TcpFlags.Syn) != 0 ? 1 : 0) - ((Flags & TcpFlags.Fin) != 0 ? 1 : 0);
 }

@@ -24,22 +24,31 @@ internal ref struct TcpSegment
 // net/ipv4/tcp_input.c: the receive side, one method per state group as ns-3 and Linux split it.
 public sealed partial class TcpSocket
 {
+    /// <summary>tcp_ack()'s FLAG_* bits (tcp_input.c).</summary>
     [Flags]
     private enum AckFlag
     {
         None = 0,
-        DataAcked = 1,        // FLAG_DATA_ACKED
-        SynAcked = 2,         // FLAG_SYN_ACKED
-        WinUpdate = 4,        // FLAG_WIN_UPDATE
-        DataSacked = 8,       // FLAG_DATA_SACKED
-        RetransDataAcked = 16,// FLAG_RETRANS_DATA_ACKED
-        SndUnaAdvanced = 32,  // FLAG_SND_UNA_ADVANCED
-        DsackSeen = 64,       // FLAG_DSACKING_ACK
-        OrigSackAcked = 128,  // FLAG_ORIG_SACK_ACKED
-        Sack = 256,           // the ACK carried SACK blocks
+        Data = 0x01,              // FLAG_DATA: the segment carried data
+        WinUpdate = 0x02,         // FLAG_WIN_UPDATE
+        DataAcked = 0x04,         // FLAG_DATA_ACKED
+        RetransDataAcked = 0x08,  // FLAG_RETRANS_DATA_ACKED
+        SynAcked = 0x10,          // FLAG_SYN_ACKED
+        DataSacked = 0x20,        // FLAG_DATA_SACKED
+        Ece = 0x40,               // FLAG_ECE
+        LostRetrans = 0x80,       // FLAG_LOST_RETRANS
+        SlowPath = 0x100,         // FLAG_SLOWPATH
+        OrigSackAcked = 0x200,    // FLAG_ORIG_SACK_ACKED
+        SndUnaAdvanced = 0x400,   // FLAG_SND_UNA_ADVANCED
+        DsackingAck = 0x800,      // FLAG_DSACKING_ACK
+        SetXmitTimer = 0x1000,    // FLAG_SET_XMIT_TIMER
+        SackReneging = 0x2000,    // FLAG_SACK_RENEGING
+        AckMaybeDelayed = 0x10000,// FLAG_ACK_MAYBE_DELAYED
+        DsackTlp = 0x20000,       // FLAG_DSACK_TLP
         Acked = DataAcked | SynAcked,
+        NotDup = Data | WinUpdate | Acked,
+        CaAlert = DataSacked | Ece | DsackingAck,
         ForwardProgress = Acked | DataSacked,
-        NotDup = DataAcked | WinUpdate | Acked,
     }
 
     /// <summary>
@@ -65,9 +74,9 @@ public sealed partial class TcpSocket
         if (!seg.Has(TcpFlags.Ack)) return false;
         var prevState = State;
         int acked = Ack(ref seg);
+        if (State == TcpState.SynRecv && acked <= 0) return true; // not acceptable: RST (FLAG_NO_CHALLENGE_ACK)
         if (acked < 0)
         {
-            if (State == TcpState.SynRecv) return true;
             if (acked == -2) SendChallengeAck();
             return false;
         }
@@ -171,7 +180,7 @@ public sealed partial class TcpSocket
             InitializeRcvMss();
             FinishConnect();
             // The third ACK goes out at once (tcp_send_ack), unless data is waiting to carry it.
-            if (_sndNxt != _writeSeq) PushPendingFrames(false);
+            if (_sndNxt != _writeSeq) PushPendingFrames();
             if (_sndNxt == _writeSeq || _ackPending != 0) SendAck();
             if (seg.Length > 0 || seg.Has(TcpFlags.Fin))
             {
@@ -404,179 +413,245 @@ public sealed partial class TcpSocket
     }
 
     /// <summary>
-    /// tcp_ack(): window update, SACK scoreboard, the retransmit queue, RTT, congestion control and loss
-    /// recovery. Returns the number of segments newly acknowledged, -1 for an ACK of unsent data (dropped),
-    /// -2 for an ACK too old to be believed (RFC 5961 §5.2 challenge ACK).
+    /// tcp_ack(): window update, SACK scoreboard, the retransmit queue, RTT, loss recovery, the delivery-rate sample
+    /// and congestion control, in Linux's order. Returns 1 when processed, 0 for an old ACK (only its SACK
+    /// information is used), -1 for an ACK of unsent data (dropped), -2 for an ACK too old to be believed
+    /// (RFC 5961 §5.2: a challenge ACK).
     /// </summary>
     private int Ack(ref TcpSegment seg)
     {
         var ack = seg.Repr.Ack;
         var priorSndUna = _sndUna;
-        uint priorInFlight = PacketsInFlight;
-        var flag = AckFlag.None;
+        bool isSackReneg = _isSackReneg;
+        uint priorPackets = _packetsOut;
+        long priorDelivered = _delivered;
+        long priorLost = _lost;
+        int rexmit = RexmitNone;
+        var flag = AckFlag.SlowPath;
+        var rs = new RateSample { RttUs = -1 };
+        var sack = new SacktagState();
+        _rxSawTstamp = seg.SawTimestamp;
+        _rxTsecr = seg.TsEcr;
+        bool hasSack = _sackOk && !seg.Repr.Options.SackBlocks.IsEmpty;
+
         if (SeqNum.Before(ack, priorSndUna))
         {
-            // RFC 5961 §5.2: older than what the peer could have seen → challenge.
-            int maxWin = Math.Max(_maxWindow, 1);
-            if (SeqNum.Before(ack, priorSndUna - maxWin)) return State == TcpState.SynRecv ? -1 : -2;
-            if (!seg.Repr.Options.SackBlocks.IsEmpty && _sackOk) SackTag(ref seg, ack, ref flag);
+            // RFC 5961 §5.2: older than anything the peer could have seen (never more than was ever acked).
+            int maxWindow = (int)Math.Min(_maxWindow, _bytesAcked);
+            if (SeqNum.Before(ack, priorSndUna - maxWindow)) return -2;
+            // old_ack: use its SACK information, and see whether a D-SACK undoes a reduction.
+            if (hasSack)
+            {
+                flag |= SackTag(ref seg, priorSndUna, ref sack, ref rs);
+                if (sack.SackDelivered > 0) _delivered += sack.SackDelivered;
+                FastRetransAlert(priorSndUna, 0, ref flag, ref rexmit);
+                NewlyDelivered(priorDelivered);
+                XmitRecovery(rexmit);
+            }
             return 0;
         }
-        if (SeqNum.After(ack, _sndNxt)) return -1;
+        if (SeqNum.After(ack, _sndNxt)) return -1; // RFC 793 §3.9: an ACK of unsent data
 
-        long now = NowUs;
-        if (SeqNum.After(ack, priorSndUna)) flag |= AckFlag.SndUnaAdvanced;
-        flag |= AckUpdateWindow(ref seg, ack);
-        _sndUna = ack;
-        _rcvTstampUs = now;
-        _probesOut = 0;
-        if (_sackOk && !seg.Repr.Options.SackBlocks.IsEmpty) { flag |= AckFlag.Sack; SackTag(ref seg, ack, ref flag); }
-        uint priorSacked = _sackedOut;
-        long priorDelivered = _delivered;
-        int ackedPkts = CleanRtxQueue(ref seg, priorSndUna, ref flag, out long seqRttUs, out long caRttUs);
-        if ((flag & AckFlag.SndUnaAdvanced) != 0)
+        if (SeqNum.After(ack, priorSndUna))
         {
+            flag |= AckFlag.SndUnaAdvanced;
             _retransmits = 0;
-            _skErrSoft = Errno.None;
-            if (_packetsOut == 0) _retransStampUs = 0;
         }
-        // RTT: the cumulative sample (Karn), else the timestamp echo.
-        long rttUs = seqRttUs;
-        if (rttUs < 0 && seg.SawTimestamp && seg.TsEcr != 0 && (flag & AckFlag.Acked) != 0)
+        var priorFack = _sackOk ? HighestSackSeq : _sndUna;
+        rs.PriorInFlight = PacketsInFlight;
+        if (seg.Length > 0 || seg.Has(TcpFlags.Syn) || seg.Has(TcpFlags.Fin)) flag |= AckFlag.Data;
+        flag |= AckUpdateWindow(ref seg, ack);
+        if (hasSack) flag |= SackTag(ref seg, priorSndUna, ref sack, ref rs);
+        if (sack.SackDelivered > 0) _delivered += sack.SackDelivered;
+        _skErrSoft = Errno.None;
+        _probesOut = 0;
+        _rcvTstampUs = NowUs;
+        if (priorPackets == 0)
         {
-            long delta = (long)(TsNow - seg.TsEcr);
-            if (delta >= 0 && delta < int.MaxValue / 1000) rttUs = Math.Max(delta, 1) * 1000;
+            // no_queue: nothing was in flight (zero-window probing, or an ACK of a FIN-less idle connection).
+            if ((flag & AckFlag.DsackingAck) != 0)
+            {
+                FastRetransAlert(priorSndUna, 0, ref flag, ref rexmit);
+                NewlyDelivered(priorDelivered);
+            }
+            AckProbe();
+            if (_tlpActive) ProcessTlpAck(ack, flag);
+            return 1;
         }
-        if (rttUs >= 0)
-        {
-            _minRttUs = Math.Min(_minRttUs, Math.Max(1, caRttUs >= 0 ? caRttUs : rttUs));
-            RttEstimator(rttUs);
-            SetRto();
-            _backoff = 0;
-        }
-        if (State == TcpState.SynRecv && (flag & AckFlag.SynAcked) == 0 && ackedPkts == 0 && ack != _sndNxt) { }
 
-        long deliveredNow = _delivered - priorDelivered;
-        uint ackedSacked = (uint)Math.Max(0, deliveredNow);
-        if (ackedPkts > 0 || (flag & AckFlag.DataSacked) != 0)
-        {
-            SyncCc();
-            _ca.PktsAcked(Cc, new TcpAckSample((uint)Math.Max(ackedPkts, 0), caRttUs >= 0 ? caRttUs : rttUs, priorInFlight));
-        }
+        flag |= CleanRtxQueue(priorFack, priorSndUna, ref sack, ref rs);
+        RackUpdateReoWnd(rs);
+        if (_tlpActive) ProcessTlpAck(ack, flag);
 
         // tcp_ack_is_dubious(): anything but a plain advance in the Open state goes to the recovery logic.
-        bool dubious = (flag & AckFlag.NotDup) == 0 || (flag & AckFlag.Sack) != 0 || _caState != TcpCaState.Open;
-        if (!IsSynchronized || State == TcpState.SynRecv) dubious = false;
-        bool rexmit = false;
-        if (dubious && _packetsOut + (uint)ackedPkts > 0)
+        if ((flag & AckFlag.NotDup) == 0 || (flag & AckFlag.CaAlert) != 0 || _caState != TcpCaState.Open)
         {
-            bool isDup = (flag & (AckFlag.SndUnaAdvanced | AckFlag.NotDup | AckFlag.DsackSeen)) == 0;
-            rexmit = FastRetransAlert(flag, isDup, ackedSacked, priorInFlight);
+            int numDupack = (flag & (AckFlag.SndUnaAdvanced | AckFlag.NotDup | AckFlag.DsackingAck)) == 0 ? 1 : 0;
+            FastRetransAlert(priorSndUna, numDupack, ref flag, ref rexmit);
         }
-        ProcessTlpAck(ack, flag);
-        CongControl(ack, ackedSacked, flag);
-        if (rexmit) XmitRetransmitQueue();
-        if (_tlpActive && SeqNum.After(ack, _tlpHighSeq)) _tlpActive = false;
-
-        // Timers: restart the RTO on forward progress (RFC 6298 §5.3), or the persist timer logic.
-        if ((flag & AckFlag.Acked) != 0 || (flag & AckFlag.DataSacked) != 0)
-        {
-            if (!ScheduleLossProbe()) RearmRto();
-        }
-        if (_packetsOut == 0 && _pendingTimer is TimerKind.Retrans or TimerKind.LossProbe or TimerKind.ReoTimeout) ClearRetransmitTimer();
-        AckProbe();
-        if (ackedPkts > 0 || (flag & AckFlag.WinUpdate) != 0) NewSpace();
-        _ = priorSacked;
-        return ackedPkts;
+        if ((flag & AckFlag.SetXmitTimer) != 0) SetXmitTimer();
+        long delivered = NewlyDelivered(priorDelivered);
+        RateGen(delivered, _lost - priorLost, isSackReneg, ref rs);
+        CongControl(ack, (uint)delivered, flag, rs);
+        XmitRecovery(rexmit);
+        return 1;
     }
 
-    /// <summary>tcp_ack_update_window(): RFC 9293 §3.10.7.4's SND.WL1/SND.WL2 rule, scaled by snd_wscale.</summary>
+    /// <summary>tcp_newly_delivered(): segments newly (S)ACKed by this ACK (TCPDelivered).</summary>
+    private long NewlyDelivered(long priorDelivered)
+    {
+        long delivered = _delivered - priorDelivered;
+        if (delivered > 0) _host.TcpExtStats.Add(TcpExtMib.TCPDelivered, delivered);
+        return delivered;
+    }
+
+    /// <summary>tcp_set_xmit_timer(): a tail loss probe if allowed, else the RTO from now.</summary>
+    private void SetXmitTimer()
+    {
+        if (!ScheduleLossProbe(advancingRto: true)) RearmRto();
+    }
+
+    /// <summary>tcp_xmit_recovery(): after cwnd is updated, F-RTO's new data (REXMIT_NEW) or the lost segments.</summary>
+    private void XmitRecovery(int rexmit)
+    {
+        if (rexmit == RexmitNone || State == TcpState.SynSent) return;
+        if (rexmit == RexmitNew)
+        {
+            PushPendingFrames(NagleOff);
+            if (SeqNum.After(_sndNxt, _highSeq)) return;
+            _frto = false;
+        }
+        XmitRetransmitQueue();
+    }
+
+    /// <summary>
+    /// tcp_ack_update_window(): RFC 9293 §3.10.7.4's SND.WL1/SND.WL2 rule (a zero window is always taken), scaled by
+    /// snd_wscale; a growing max_window re-syncs the MSS; snd_una moves (tcp_snd_una_update, bytes_acked).
+    /// </summary>
     private AckFlag AckUpdateWindow(ref TcpSegment seg, SeqNum ack)
     {
         int nwin = seg.Repr.Window;
         if (!seg.Has(TcpFlags.Syn)) nwin <<= _sndWscale;
         var flag = AckFlag.None;
-        if (SeqNum.After(ack, _sndUna) || SeqNum.After(seg.Seq, _sndWl1) || (seg.Seq == _sndWl1 && nwin > _sndWnd))
+        if (SeqNum.After(ack, _sndUna) || SeqNum.After(seg.Seq, _sndWl1) || (seg.Seq == _sndWl1 && (nwin > _sndWnd || nwin == 0)))
         {
+            flag |= AckFlag.WinUpdate;
+            _sndWl1 = seg.Seq;
             if (_sndWnd != nwin)
             {
-                flag |= AckFlag.WinUpdate;
                 _sndWnd = nwin;
+                if (_sndNxt != _writeSeq) SlowStartAfterIdleCheck();
                 if (nwin > _maxWindow)
                 {
                     _maxWindow = nwin;
                     SyncMss(_pmtuCookie);
                 }
             }
-            _sndWl1 = seg.Seq;
         }
+        _bytesAcked += ack - _sndUna;
+        _sndUna = ack;
         return flag;
     }
 
     /// <summary>
-    /// tcp_clean_rtx_queue(): drop every segment the cumulative ACK covers, release its bytes, and gather the
-    /// RTT samples Karn's rule allows (none from a segment that was ever retransmitted).
+    /// tcp_clean_rtx_queue(): drop every segment the cumulative ACK covers and release its bytes; gather the RTT
+    /// samples Karn's rule allows (tcp_ack_update_rtt), reordering, the rate sample, NewReno's emulated SACKs and
+    /// the module's pkts_acked(). A segment only partly acknowledged keeps its unacknowledged tail (tcp_trim_head).
     /// </summary>
-    private int CleanRtxQueue(ref TcpSegment seg, SeqNum priorSndUna, ref AckFlag flag, out long seqRttUs, out long caRttUs)
+    private AckFlag CleanRtxQueue(SeqNum priorFack, SeqNum priorSndUna, ref SacktagState sack, ref RateSample rs)
     {
         long now = NowUs;
-        long firstTx = -1, lastTx = -1;
-        int acked = 0;
-        seqRttUs = caRttUs = -1;
+        long firstAckt = 0, lastAckt = 0;
+        bool anyOrig = false;
+        uint priorSacked = _sackedOut;
+        var reord = _sndNxt;
+        bool fullyAcked = true;
+        long seqRttUs = -1, sackRttUs = -1, caRttUs = -1;
+        int pktsAcked = 0;
+        var flag = AckFlag.None;
+        const TcpCbSacked retrans = TcpCbSacked.SackedRetrans | TcpCbSacked.EverRetrans;
         while (_rtx.Count > 0)
         {
             ref var s = ref _rtx.Head;
+            var sacked = s.Sacked;
             if (SeqNum.After(s.EndSeq, _sndUna))
             {
-                // A partial ACK inside a segment (tcp_trim_head): keep the rest.
+                // Linux trims only multi-segment (TSO) skbs; NetLab's are one segment, but a peer that acks part of
+                // one (a smaller MSS after PMTU changes) still frees those bytes.
                 if (SeqNum.After(_sndUna, s.Seq) && (s.Flags & TcpFlags.Syn) == 0)
                 {
-                    int n = _sndUna - s.Seq;
+                    ReleaseSendBytes(_sndUna - s.Seq);
                     s.Seq = _sndUna;
-                    ReleaseSendBytes(n);
-                    flag |= AckFlag.DataAcked;
                 }
                 break;
             }
-            var sacked = s.Sacked;
-            if ((sacked & TcpCbSacked.SackedRetrans) != 0) _retransOut--;
-            if ((sacked & TcpCbSacked.EverRetrans) != 0) flag |= AckFlag.RetransDataAcked;
+            if ((sacked & retrans) != 0)
+            {
+                if ((sacked & TcpCbSacked.SackedRetrans) != 0) _retransOut--;
+                flag |= AckFlag.RetransDataAcked;
+            }
             else if ((sacked & TcpCbSacked.SackedAcked) == 0)
             {
-                if (firstTx < 0) firstTx = s.TxUs;
-                lastTx = s.TxUs;
-                flag |= AckFlag.OrigSackAcked;
+                lastAckt = s.TxUs;
+                if (!anyOrig) { firstAckt = lastAckt; anyOrig = true; }
+                if (SeqNum.Before(s.Seq, reord)) reord = s.Seq;
+                if (!SeqNum.After(s.EndSeq, _highSeq)) flag |= AckFlag.OrigSackAcked;
             }
             if ((sacked & TcpCbSacked.SackedAcked) != 0) _sackedOut--;
-            else
+            else if (_sackOk)
             {
                 _delivered++;
-                RateSampleDelivered(in s, now);
-                RackAdvance(in s, now);
+                if (!((sacked & retrans) != 0 && TsoptEcrBefore(s.TxUs))) RackAdvance(sacked, s.EndSeq, s.TxUs);
             }
             if ((sacked & TcpCbSacked.Lost) != 0) _lostOut--;
-            if ((s.Flags & TcpFlags.Syn) != 0) flag |= AckFlag.SynAcked;
-            else flag |= AckFlag.DataAcked;
-            int dataLen = (s.EndSeq - s.Seq) - ((s.Flags & TcpFlags.Fin) != 0 ? 1 : 0) - ((s.Flags & TcpFlags.Syn) != 0 ? 1 : 0);
-            if (dataLen > 0) ReleaseSendBytes(dataLen);
             _packetsOut--;
-            acked++;
+            pktsAcked++;
+            RateSkbDelivered(ref s, ref rs);
+            if ((s.Flags & TcpFlags.Syn) == 0) flag |= AckFlag.DataAcked;
+            else
+            {
+                flag |= AckFlag.SynAcked;
+                _retransStampUs = 0;
+            }
+            int dataLen = s.DataLength;
+            if (dataLen > 0) ReleaseSendBytes(dataLen);
             _rtx.RemoveHead();
         }
-        if (!_sackOk && _sackedOut > 0)
+        if (_rtx.Count > 0 && (_rtx.Head.Sacked & TcpCbSacked.SackedAcked) != 0) flag |= AckFlag.SackReneging;
+        if (anyOrig && (flag & AckFlag.RetransDataAcked) == 0)
         {
-            // tcp_remove_reno_sacks(): each cumulatively acked segment consumes one fake SACK.
-            _sackedOut = (uint)Math.Max(0, (int)_sackedOut - Math.Max(acked - 1, 0));
-            if (_packetsOut == 0) _sackedOut = 0;
+            seqRttUs = now - firstAckt;
+            caRttUs = now - lastAckt;
+            if (pktsAcked == 1 && fullyAcked && priorSacked == 0 && (_sndUna - priorSndUna) < _mssCache
+                && rs.PriorDelivered + 1 == _delivered && (flag & (AckFlag.CaAlert | AckFlag.SynAcked)) == 0)
+                flag |= AckFlag.AckMaybeDelayed; // likely a delayed ACK of a lone runt
         }
-        if ((flag & AckFlag.RetransDataAcked) == 0)
+        if (sack.HasSackt)
         {
-            if (firstTx >= 0) seqRttUs = now - firstTx;
-            if (lastTx >= 0) caRttUs = now - lastTx;
+            sackRttUs = now - sack.FirstSacktUs;
+            caRttUs = now - sack.LastSacktUs;
         }
-        _bytesAcked += _sndUna - priorSndUna;
+        bool rttUpdate = AckUpdateRtt(flag, seqRttUs, sackRttUs, caRttUs, ref rs);
+        if ((flag & AckFlag.Acked) != 0)
+        {
+            flag |= AckFlag.SetXmitTimer;
+            if (!_sackOk)
+            {
+                RemoveRenoSacks(pktsAcked);
+                // NewReno cannot tell an original from a retransmission among cumulatively acked segments.
+                if ((flag & AckFlag.RetransDataAcked) != 0) flag &= ~AckFlag.OrigSackAcked;
+            }
+            else if (SeqNum.Before(reord, priorFack)) CheckSackReordering(reord, ts: false); // a hole filled by original data
+        }
+        else if (_rtx.Count > 0 && rttUpdate && sackRttUs >= 0 && sackRttUs > now - _rtx.Head.TxUs)
+        {
+            // A SACK RTT measured from data sent after the head's last transmission keeps the RTO running.
+            flag |= AckFlag.SetXmitTimer;
+        }
+        SyncCc();
+        _ca.PktsAcked(Cc, new TcpAckSample((uint)pktsAcked, rs.RttUs, (uint)(_mssCache * (_delivered - rs.PriorDelivered))));
         if (_rtx.Count == 0) _sackedOut = _lostOut = _retransOut = 0;
-        return acked;
+        return flag;
     }
 
     private void ReleaseSendBytes(int n)
@@ -584,6 +659,27 @@ public sealed partial class TcpSocket
         n = Math.Min(n, _sndRing.Count);
         _sndRing.Consume(n);
         _sndRingSeq += n;
+    }
+
+    /// <summary>
+    /// tcp_ack_update_rtt(): the cumulative sample (Karn), else the SACK sample, else the timestamp echo of an ACK
+    /// that acknowledged new data; a valid sample updates min_rtt, SRTT/RTTVAR and the RTO, and clears the backoff.
+    /// </summary>
+    private bool AckUpdateRtt(AckFlag flag, long seqRttUs, long sackRttUs, long caRttUs, ref RateSample rs)
+    {
+        if (seqRttUs < 0) seqRttUs = sackRttUs;
+        if (seqRttUs < 0 && _rxSawTstamp && _rxTsecr != 0 && (flag & AckFlag.Acked) != 0)
+        {
+            long delta = (uint)(TsNow - _rxTsecr);
+            if (delta < int.MaxValue / 1000) seqRttUs = caRttUs = Math.Max(delta, 1) * 1000; // tcp_rtt_tsopt_us(tp, 1)
+        }
+        rs.RttUs = caRttUs;
+        if (seqRttUs < 0) return false;
+        UpdateRttMin(caRttUs, flag);
+        RttEstimator(seqRttUs);
+        SetRto();
+        _backoff = 0;
+        return true;
     }
 
     /// <summary>tcp_rtt_estimator() and tcp_set_rto() (§5.2): RTO = SRTT + max(rto_min, 4·RTTVAR), capped at rto_max.</summary>
@@ -635,44 +731,61 @@ public sealed partial class TcpSocket
 
     private long RtoMaxUs => _host.TcpSysctl.TcpRtoMaxMs * 1000L;
 
-    /// <summary>tcp_cong_control(): PRR during a reduction, else grow cwnd on in-order progress.</summary>
-    private void CongControl(SeqNum ack, uint ackedSacked, AckFlag flag)
+    /// <summary>
+    /// tcp_cong_control(): the module's cong_control, else PRR during CWR/Recovery, else cong_avoid when the ACK
+    /// delivered in-order data (or any data once reordering exceeds tcp_reordering).
+    /// </summary>
+    private void CongControl(SeqNum ack, uint ackedSacked, AckFlag flag, in RateSample rs)
     {
         SyncCc();
         if (_ca.HasCongControl)
         {
-            var rs = new TcpRateSample(0, _delivered, 0, _srttUs >> 3, 0, ackedSacked, PacketsInFlight, _appLimitedUntil != 0, false);
-            _ca.CongControl(Cc, ack.Value, rs);
+            var sample = new TcpRateSample(rs.PriorDelivered, rs.Delivered, rs.IntervalUs, rs.RttUs, rs.Losses, rs.AckedSacked,
+                rs.PriorInFlight, rs.IsAppLimited, rs.IsRetrans);
+            _ca.CongControl(Cc, ack.Value, sample);
             return;
         }
         if (_caState is TcpCaState.Cwr or TcpCaState.Recovery)
         {
-            CwndReduction((int)ackedSacked, flag);
+            CwndReduction((int)ackedSacked, rs.Losses, flag);
             return;
         }
         bool mayRaise = _reordering > _host.TcpSysctl.TcpReordering
             ? (flag & AckFlag.ForwardProgress) != 0
             : (flag & AckFlag.DataAcked) != 0;
-        if (mayRaise && ackedSacked > 0)
+        if (mayRaise)
         {
             _ca.CongAvoid(Cc, ack.Value, ackedSacked);
+            _sndCwndStampUs = NowUs;
         }
-        Cc.IsCwndLimited = false;
     }
 
-    /// <summary>tcp_new_space(): wake writers once half the send buffer is free again.</summary>
-    private void NewSpace()
+    /// <summary>
+    /// tcp_check_space() + tcp_new_space(): when a writer found the buffer full (SOCK_NOSPACE), expand sndbuf if
+    /// allowed and wake it once the free space is at least half of what is queued (sk_stream_write_space).
+    /// </summary>
+    private void CheckSpace()
     {
-        if (!_sndBufLocked && PacketsInFlight < Cc.SndCwnd) SndbufExpand();
-        if (_sndbufFull && SendQueuedBytes <= _sndBuf / 2 || !_sndbufFull)
+        if (!_sndbufFull) return;
+        if (!_sndBufLocked && PacketsInFlight < Cc.SndCwnd)
+        {
+            SndbufExpand();
+            _sndCwndStampUs = NowUs;
+        }
+        int queued = SendQueuedBytes;
+        if (_sndBuf - queued >= queued >> 1)
         {
             _sndbufFull = false;
             WakeUp();
         }
     }
 
-    /// <summary>tcp_data_snd_check(): push new data the ACK made room for.</summary>
-    private void DataSndCheck() => PushPendingFrames(false);
+    /// <summary>tcp_data_snd_check(): push new data the ACK made room for, then wake a writer waiting for space.</summary>
+    private void DataSndCheck()
+    {
+        PushPendingFrames();
+        CheckSpace();
+    }
 
     // ------------------------------------------------------------------ receiving data
 

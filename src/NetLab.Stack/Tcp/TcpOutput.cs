@@ -127,7 +127,7 @@ public sealed partial class TcpSocket
     /// __tcp_transmit_skb(): build one segment for a retransmit-queue entry and send it. Returns false when
     /// the local stack refused it (no route, EMSGSIZE): Linux retries such segments from its timers.
     /// </summary>
-    private bool TransmitSeg(ref TxSeg seg, bool retransmission)
+    private Errno TransmitSeg(ref TxSeg seg, bool retransmission)
     {
         long now = NowUs;
         int len = seg.DataLength;
@@ -136,33 +136,27 @@ public sealed partial class TcpSocket
         if (!syn || State == TcpState.SynRecv) flags |= TcpFlags.Ack;
         // tcp_mark_push(): PSH on the segment that ends a send() call.
         if (len > 0 && SeqNum.After(_pushedSeq, seg.Seq) && !SeqNum.After(_pushedSeq, seg.Seq + len)) flags |= TcpFlags.Psh;
-        if (!retransmission)
-        {
-            // tcp_rate_skb_sent(): remember the delivery state at send time.
-            if (_packetsOut == 1 || _firstTxUs == 0) { _firstTxUs = now; _deliveredUs = now; }
-            seg.DeliveredAtSend = _delivered;
-            seg.DeliveredUsAtSend = _deliveredUs;
-            seg.FirstTxUsAtSend = _firstTxUs;
-            seg.AppLimitedAtSend = _appLimitedUntil != 0;
-        }
         seg.TxUs = now;
-        var err = Emit(seg.Seq, len, flags, syn, (int)(seg.Seq + (syn ? 1 : 0) - _sndRingSeq));
+        // Tcp OutSegs counts new data and segments without payload, not retransmissions (__tcp_transmit_skb).
+        bool outSeg = !retransmission || seg.Seq == seg.EndSeq;
+        var err = Emit(seg.Seq, len, flags, syn, (int)(seg.Seq + (syn ? 1 : 0) - _sndRingSeq), outSeg);
         if (len > 0)
         {
             _dataSegsOut++;
             _bytesSent += len;
             if (retransmission) _bytesRetrans += len;
             _lsndtimeUs = now;
+            EventDataSent(now);
         }
-        if (len > 0) EventDataSent(now);
-        return err == Errno.None;
+        if (err == Errno.None) RateSkbSent(ref seg);
+        return err;
     }
 
     /// <summary>
     /// Builds and sends one segment: header, options for its kind (tcp_syn_options / tcp_established_options),
     /// the window (tcp_select_window), the payload from the send ring at <paramref name="ringOffset"/>.
     /// </summary>
-    private Errno Emit(SeqNum seq, int len, TcpFlags flags, bool synOptions, int ringOffset)
+    private Errno Emit(SeqNum seq, int len, TcpFlags flags, bool synOptions, int ringOffset, bool outSeg = true)
     {
         var sys = _host.TcpSysctl;
         uint tsval = TsNow + _tsOffset;
@@ -200,7 +194,7 @@ public sealed partial class TcpSocket
         repr.Emit(pkt.Data, LocalAddress, RemoteAddress);
         pkt.TransportOffset = pkt.DataOffset;
         if ((flags & TcpFlags.Ack) != 0) EventAckSent();
-        _host.TcpStats.Inc(TcpMib.OutSegs);
+        if (outSeg) _host.TcpStats.Inc(TcpMib.OutSegs);
         if ((flags & TcpFlags.Rst) != 0) _host.TcpStats.Inc(TcpMib.OutRsts);
         _segsOut++;
         return _host.Ipv4.Output(pkt, new IpSendParams(LocalAddress, RemoteAddress, IpProtocol.Tcp, Ttl, Tos,
@@ -232,6 +226,11 @@ public sealed partial class TcpSocket
     /// <summary>tcp_event_data_sent(): a segment with data left; replying within ato of the last data received counts toward interactive mode.</summary>
     private void EventDataSent(long now)
     {
+        if (PacketsInFlight == 0)
+        {
+            SyncCc();
+            _ca.CwndEvent(Cc, TcpCaEvent.TxStart);
+        }
         if (_lrcvtimeUs != 0 && (Jiffies(now) - _lrcvtimeJiffies) * 1000 < _ato && _pingpong < 255) _pingpong++;
     }
 
@@ -337,149 +336,242 @@ public sealed partial class TcpSocket
         return edge;
     }
 
-    /// <summary>tcp_send_fin(): queue the FIN after the data (it rides on an unsent tail) and push it past Nagle.</summary>
+    /// <summary>tcp_send_fin(): queue the FIN after the data (it rides on an unsent tail) and push with TCP_NAGLE_OFF.</summary>
     private void SendFin()
     {
         if (_finQueued) return;
         _finQueued = true;
         _writeSeq += 1;
-        PushPendingFrames(forcePush: true);
+        PushPendingFrames(NagleOff);
     }
 
+    // tp->nonagle bits (include/net/tcp.h).
+    private const int NagleOff = 1;   // TCP_NAGLE_OFF: TCP_NODELAY
+    private const int NagleCork = 2;  // TCP_NAGLE_CORK: TCP_CORK (or MSG_MORE for one push)
+    private const int NaglePush = 4;  // TCP_NAGLE_PUSH: send the partial tail once (cleared when new data is queued)
+
+    /// <summary>tp->nonagle.</summary>
+    private int Nonagle => (_noDelay ? NagleOff : 0) | (_cork ? NagleCork : 0) | (_naglePush ? NaglePush : 0);
+
+    /// <summary>tcp_push_pending_frames(): with the socket's own nonagle bits.</summary>
+    internal void PushPendingFrames() => PushPendingFrames(Nonagle);
+
     /// <summary>__tcp_push_pending_frames(): send what cwnd, the window and Nagle allow; arm the persist timer if stuck.</summary>
-    internal void PushPendingFrames(bool forcePush)
+    private void PushPendingFrames(int nonagle)
     {
         if (State is TcpState.Close or TcpState.Listen or TcpState.SynSent or TcpState.SynRecv) return;
         if (_sndNxt == _writeSeq) return;
-        if (WriteXmit(forcePush, pushOne: false)) return;
-        // tcp_check_probe_timer(): nothing in flight and nothing could be sent → persist.
+        if (WriteXmit(nonagle, pushOne: 0)) CheckProbeTimer();
+    }
+
+    /// <summary>tcp_check_probe_timer(): nothing in flight and nothing could be sent: arm the persist timer if no other.</summary>
+    private void CheckProbeTimer()
+    {
         if (_packetsOut == 0 && _pendingTimer == TimerKind.None)
             ResetRetransmitTimer(TimerKind.Probe0, Probe0Base);
     }
 
     /// <summary>
-    /// tcp_write_xmit(): segment the unsent bytes at the current MSS while cwnd (or PRR) and the peer's
-    /// window allow; Nagle (Minshall's variant) and TCP_CORK hold a partial last segment. Returns true when
-    /// nothing remains that could not be sent (Linux's "!tcp_packets_in_flight() && tcp_send_head()" inverse).
+    /// tcp_write_xmit(): segment the unsent bytes at the current MSS while cwnd (or PRR) and the peer's window allow
+    /// (tcp_cwnd_test, tcp_snd_wnd_test: the whole segment, FIN included, must fit); Nagle (Minshall's variant) and
+    /// TCP_CORK hold a partial last segment. <paramref name="pushOne"/> 1 sends at most one segment, 2 (a tail loss
+    /// probe) one segment even past cwnd. Returns true when nothing is in flight but unsent data remains (the
+    /// caller arms the persist timer). NetLab sends one MSS per segment: no TSO, so no tcp_tso_should_defer().
     /// </summary>
-    private bool WriteXmit(bool forcePush, bool pushOne)
+    private bool WriteXmit(int nonagle, int pushOne)
     {
         int mss = CurrentMss();
-        bool sentAny = false;
+        int sent = 0;
+        bool isCwndLimited = false;
         var dataEnd = _finQueued ? _writeSeq - 1 : _writeSeq;
         while (SeqNum.Before(_sndNxt, _writeSeq))
         {
-            uint inFlight = PacketsInFlight;
-            if (!pushOne && inFlight >= Cc.SndCwnd)
-            {
-                Cc.IsCwndLimited = true;
-                break;
-            }
-            int avail = dataEnd - _sndNxt;
-            int len = Math.Min(mss, avail);
+            if (PacketsInFlight >= Cc.SndCwnd && pushOne != 2) break; // tcp_cwnd_test()
+            int len = Math.Min(mss, dataEnd - _sndNxt);
             bool fin = _finQueued && _sndNxt + len == dataEnd;
-            // tcp_snd_wnd_test(): the whole segment must fit in the peer's window (FIN alone needs none past it).
-            var wndEnd = _sndUna + _sndWnd;
-            if (len > 0 && SeqNum.After(_sndNxt + len, wndEnd))
-            {
-                // A window smaller than the segment waits for the persist timer (tcp_write_wakeup splits).
-                break;
-            }
-            if (len == 0 && fin && SeqNum.After(_sndNxt, wndEnd)) break;
-            // tcp_nagle_test() on the last, partial segment.
-            if (len < mss && !fin && !forcePush && !NagleAllows(len, mss)) break;
-            var seg = new TxSeg { Seq = _sndNxt, EndSeq = _sndNxt + len + (fin ? 1 : 0), Flags = fin ? TcpFlags.Fin : TcpFlags.None };
+            var end = _sndNxt + len + (fin ? 1 : 0);
+            if (SeqNum.After(end, _sndUna + _sndWnd)) break; // tcp_snd_wnd_test(): receive-window limited
+            if (!NagleTest(len, mss, fin, nonagle)) break;
+            var seg = new TxSeg { Seq = _sndNxt, EndSeq = end, Flags = fin ? TcpFlags.Fin : TcpFlags.None };
             _rtx.Add(seg);
-            bool wasEmpty = _packetsOut == 0;
-            _packetsOut++;
-            if (wasEmpty) _ca.CwndEvent(Cc, TcpCaEvent.TxStart);
             TransmitSeg(ref _rtx.Tail, retransmission: false);
-            _sndNxt = seg.EndSeq;
-            if (len < mss) _sndSml = seg.EndSeq; // tcp_minshall_update()
-            if (_caState is TcpCaState.Cwr or TcpCaState.Recovery) _prrOut++;
+            // tcp_event_new_data_sent(): snd_nxt, packets_out, the RTO armed when idle (or replacing a TLP timer).
+            _sndNxt = end;
+            bool idle = _packetsOut == 0;
+            _packetsOut++;
+            if (idle || _pendingTimer == TimerKind.LossProbe) RearmRto();
             _host.TcpExtStats.Inc(TcpExtMib.TCPOrigDataSent);
-            sentAny = true;
-            if (pushOne) break;
+            if (len < mss) _sndSml = end; // tcp_minshall_update()
+            sent++;
+            if (pushOne != 0) break;
         }
-        if (sentAny)
+        isCwndLimited |= PacketsInFlight >= Cc.SndCwnd;
+        if (sent > 0 || isCwndLimited) CwndValidate(isCwndLimited);
+        if (sent > 0)
         {
-            Cc.MaxPacketsOut = Math.Max(Cc.MaxPacketsOut, _packetsOut);
+            if (_caState is TcpCaState.Cwr or TcpCaState.Recovery) _prrOut += sent;
             SyncCc();
-            // tcp_event_new_data_sent(): arm RTO if it was idle; schedule a tail loss probe.
-            if (!pushOne && !ScheduleLossProbe()) RearmRtoIfIdle();
+            if (pushOne != 2) ScheduleLossProbe(advancingRto: false); // one probe per tail-loss episode
+            return false;
         }
-        if (SeqNum.Before(_sndNxt, _writeSeq) && PacketsInFlight < Cc.SndCwnd) Cc.IsCwndLimited = false;
-        // Application-limited: nothing left to send while cwnd had room (tcp_rate_check_app_limited).
-        if (_sndNxt == _writeSeq && PacketsInFlight < Cc.SndCwnd) _appLimitedUntil = Math.Max(_delivered + PacketsInFlight, 1);
-        return _sndNxt == _writeSeq || _packetsOut > 0;
-    }
-
-    /// <summary>tcp_nagle_check(): hold a partial segment while corked, or while a small segment is unacknowledged.</summary>
-    private bool NagleAllows(int len, int mss)
-    {
-        if (_cork) return false;
-        if (_noDelay) return true;
-        bool minshall = SeqNum.After(_sndSml, _sndUna) && !SeqNum.After(_sndSml, _sndNxt);
-        return !(_packetsOut > 0 && minshall);
-    }
-
-    /// <summary>tcp_retransmit_skb(): resend one queued segment (its payload re-read from the send ring).</summary>
-    private bool RetransmitSeg(int index)
-    {
-        ref var seg = ref _rtx[index];
-        // The peer may have shrunk its window; Linux still retransmits the head (tcp_retransmit_skb checks
-        // only that the segment starts inside it).
-        if (!TransmitSeg(ref seg, retransmission: true)) return false;
-        if ((seg.Sacked & TcpCbSacked.SackedRetrans) == 0) _retransOut++;
-        seg.Sacked |= TcpCbSacked.SackedRetrans | TcpCbSacked.EverRetrans;
-        _totalRetrans++;
-        _host.TcpStats.Inc(TcpMib.RetransSegs);
-        if ((seg.Flags & TcpFlags.Syn) != 0) _host.TcpExtStats.Inc(TcpExtMib.TCPSynRetrans);
-        if (_retransStampUs == 0) _retransStampUs = seg.TxUs;
-        if (!_undoMarkerSet) { } else if (_undoRetrans >= 0) _undoRetrans++;
-        return true;
-    }
-
-    /// <summary>tcp_xmit_retransmit_queue(): resend segments marked lost while cwnd (PRR) has room.</summary>
-    private void XmitRetransmitQueue()
-    {
-        for (int i = 0; i < _rtx.Count; i++)
-        {
-            if (PacketsInFlight >= Cc.SndCwnd) break;
-            ref var seg = ref _rtx[i];
-            if ((seg.Sacked & (TcpCbSacked.Lost | TcpCbSacked.SackedAcked | TcpCbSacked.SackedRetrans)) != TcpCbSacked.Lost) continue;
-            if (!RetransmitSeg(i)) break;
-            if (_caState == TcpCaState.Recovery) { _host.TcpExtStats.Inc(TcpExtMib.TCPFastRetrans); _prrOut++; }
-            else if (_caState == TcpCaState.Loss && Cc.InSlowStart) _host.TcpExtStats.Inc(TcpExtMib.TCPSlowStartRetrans);
-            if (i == 0) RearmRto();
-        }
+        return _packetsOut == 0 && _sndNxt != _writeSeq;
     }
 
     /// <summary>
-    /// tcp_write_wakeup(): the persist/keepalive probe. Data that starts inside a too-small window is sent
-    /// as far as the window reaches; otherwise a bare ACK with seq = snd_una - 1 (Linux never sends a
-    /// one-byte probe of new data; RFC 9293 §3.8.6.1 suggests one).
+    /// tcp_nagle_test(): TCP_NAGLE_PUSH and a FIN always go; a partial segment is held while corked, or — Nagle
+    /// with Minshall's check — while an earlier small segment is unacknowledged (tcp_nagle_check).
     /// </summary>
-    private bool WriteWakeup(TcpExtMib mib)
+    private bool NagleTest(int len, int mss, bool fin, int nonagle)
     {
-        if (State == TcpState.Close) return false;
-        var wndEnd = _sndUna + _sndWnd;
-        var dataEnd = _finQueued ? _writeSeq - 1 : _writeSeq;
-        if (SeqNum.Before(_sndNxt, dataEnd) && SeqNum.Before(_sndNxt, wndEnd))
+        if ((nonagle & NaglePush) != 0 || fin) return true;
+        bool partial = len < mss;
+        bool minshall = SeqNum.After(_sndSml, _sndUna) && !SeqNum.After(_sndSml, _sndNxt);
+        bool hold = partial && ((nonagle & NagleCork) != 0 || (nonagle == 0 && _packetsOut > 0 && minshall));
+        return !hold;
+    }
+
+    /// <summary>
+    /// tcp_cwnd_validate() (RFC 7661): remember whether this window was cwnd-limited; when it was not for an RTO,
+    /// tcp_cwnd_application_limited() decays cwnd toward what was used (tcp_slow_start_after_idle).
+    /// </summary>
+    private void CwndValidate(bool isCwndLimited)
+    {
+        if (!SeqNum.Before(_sndUna, _cwndUsageSeq) || isCwndLimited || (!Cc.IsCwndLimited && _packetsOut > Cc.MaxPacketsOut))
         {
-            int len = Math.Min(Math.Min(wndEnd - _sndNxt, CurrentMss()), dataEnd - _sndNxt);
-            bool fin = _finQueued && _sndNxt + len == dataEnd && SeqNum.After(wndEnd, dataEnd);
+            Cc.IsCwndLimited = isCwndLimited;
+            Cc.MaxPacketsOut = _packetsOut;
+            _cwndUsageSeq = _sndNxt;
+        }
+        if (Cc.CwndLimited)
+        {
+            _sndCwndUsed = 0;
+            _sndCwndStampUs = NowUs;
+            return;
+        }
+        if (_packetsOut > _sndCwndUsed) _sndCwndUsed = _packetsOut;
+        if (_host.TcpSysctl.TcpSlowStartAfterIdle != 0 && Jiffies(NowUs) - Jiffies(_sndCwndStampUs) >= Jiffies(_rto)
+            && !_ca.HasCongControl)
+            CwndApplicationLimited();
+    }
+
+    /// <summary>tcp_cwnd_application_limited(): cwnd = (cwnd + max(used, IW)) / 2, ssthresh kept at 3/4 of cwnd.</summary>
+    private void CwndApplicationLimited()
+    {
+        if (_caState == TcpCaState.Open && !_sndbufFull)
+        {
+            uint winUsed = Math.Max(_sndCwndUsed, TcpCongestionState.InitCwnd);
+            if (winUsed < Cc.SndCwnd)
+            {
+                Cc.SndSsthresh = CurrentSsthresh();
+                Cc.SndCwnd = (Cc.SndCwnd + winUsed) >> 1;
+            }
+            _sndCwndUsed = 0;
+        }
+        _sndCwndStampUs = NowUs;
+    }
+
+    /// <summary>
+    /// __tcp_retransmit_skb(): resend one queued segment (its payload re-read from the send ring). A segment now
+    /// outside a shrunken window is not resent, unless it is the head (then it probes a zero window). Counts
+    /// RetransSegs (TCPSynRetrans), total_retrans and bytes_retrans, and marks the segment EVER_RETRANS.
+    /// </summary>
+    private Errno RetransmitSegRaw(int index)
+    {
+        ref var seg = ref _rtx[index];
+        int availWnd = (_sndUna + _sndWnd) - seg.Seq;
+        if (availWnd <= 0 && seg.Seq != _sndUna) return Errno.EAGAIN;
+        _host.TcpStats.Inc(TcpMib.RetransSegs);
+        if ((seg.Flags & TcpFlags.Syn) != 0) _host.TcpExtStats.Inc(TcpExtMib.TCPSynRetrans);
+        _totalRetrans++;
+        var err = TransmitSeg(ref seg, retransmission: true);
+        if (err != Errno.None) _host.TcpExtStats.Inc(TcpExtMib.TCPRetransFail);
+        seg.Sacked |= TcpCbSacked.EverRetrans;
+        return err;
+    }
+
+    /// <summary>
+    /// tcp_retransmit_skb(): resend and account the retransmission in flight (SACKED_RETRANS, retrans_out);
+    /// retrans_stamp starts at the first (attempted) retransmission; undo_retrans counts it.
+    /// </summary>
+    private Errno RetransmitSeg(int index)
+    {
+        var err = RetransmitSegRaw(index);
+        ref var seg = ref _rtx[index];
+        if (err == Errno.None)
+        {
+            seg.Sacked |= TcpCbSacked.SackedRetrans | TcpCbSacked.EverRetrans;
+            _retransOut++;
+        }
+        if (_retransStampUs == 0) _retransStampUs = seg.TxUs;
+        if (_undoRetrans < 0) _undoRetrans = 0;
+        _undoRetrans++;
+        return err;
+    }
+
+    /// <summary>
+    /// tcp_xmit_retransmit_queue(): resend segments marked lost, in order, while cwnd (PRR in Recovery) has room and
+    /// fewer retransmissions than losses are in flight; TCPFastRetrans outside Loss, TCPSlowStartRetrans in it. A
+    /// retransmitted head restarts the RTO from now.
+    /// </summary>
+    private void XmitRetransmitQueue()
+    {
+        if (_packetsOut == 0) return;
+        bool rearmTimer = false;
+        for (int i = 0; i < _rtx.Count; i++)
+        {
+            if ((int)Cc.SndCwnd - (int)PacketsInFlight <= 0) break;
+            var sacked = _rtx[i].Sacked;
+            if (_retransOut >= _lostOut) break;
+            if ((sacked & TcpCbSacked.Lost) == 0) continue;
+            var mib = _caState != TcpCaState.Loss ? TcpExtMib.TCPFastRetrans : TcpExtMib.TCPSlowStartRetrans;
+            if ((sacked & (TcpCbSacked.SackedAcked | TcpCbSacked.SackedRetrans)) != 0) continue;
+            if (RetransmitSeg(i) != Errno.None) break;
+            _host.TcpExtStats.Inc(mib);
+            if (_caState is TcpCaState.Cwr or TcpCaState.Recovery) _prrOut++;
+            if (i == 0 && _pendingTimer != TimerKind.ReoTimeout) rearmTimer = true;
+        }
+        if (rearmTimer) ResetRetransmitTimer(TimerKind.Retrans, _rto);
+    }
+
+    /// <summary>
+    /// tcp_write_wakeup(): the persist/keepalive probe. Unsent data that starts inside the window is sent as far as
+    /// the window (and the MSS) reaches, with PSH (sender SWS avoidance ends here); otherwise a bare ACK with
+    /// seq = snd_una − 1 (Linux never sends a one-byte probe of new data; RFC 9293 §3.8.6.1 suggests one).
+    /// </summary>
+    /// <returns>False only when the local stack was congested (a positive return in Linux): retry soon, no backoff.</returns>
+    private bool WriteWakeup(TcpExtMib mib) => WriteWakeupErr(mib) != Errno.ENOBUFS;
+
+    private Errno WriteWakeupErr(TcpExtMib mib)
+    {
+        if (State == TcpState.Close) return Errno.ENOTCONN;
+        var wndEnd = _sndUna + _sndWnd;
+        if (_sndNxt != _writeSeq && SeqNum.Before(_sndNxt, wndEnd))
+        {
+            var dataEnd = _finQueued ? _writeSeq - 1 : _writeSeq;
+            int mss = CurrentMss();
+            int skbLen = Math.Min(mss, dataEnd - _sndNxt); // the send head as Linux would have queued it
+            int segSize = wndEnd - _sndNxt;
+            bool skbFin = _finQueued && _sndNxt + skbLen == dataEnd;
+            int len = skbLen;
+            bool fin = skbFin;
+            if (segSize < skbLen + (skbFin ? 1 : 0))
+            {
+                len = Math.Min(segSize, mss); // tcp_fragment() at the window's edge
+                fin = false;
+            }
             var seg = new TxSeg { Seq = _sndNxt, EndSeq = _sndNxt + len + (fin ? 1 : 0), Flags = fin ? TcpFlags.Fin : TcpFlags.None };
+            if (SeqNum.Before(_pushedSeq, seg.EndSeq)) _pushedSeq = seg.EndSeq; // PSH
             _rtx.Add(seg);
-            _packetsOut++;
-            _pushedSeq = seg.EndSeq;
-            bool ok = TransmitSeg(ref _rtx.Tail, retransmission: false);
+            var err = TransmitSeg(ref _rtx.Tail, retransmission: false);
+            // tcp_event_new_data_sent()
             _sndNxt = seg.EndSeq;
+            bool idle = _packetsOut == 0;
+            _packetsOut++;
+            if (idle || _pendingTimer == TimerKind.LossProbe) RearmRto();
             _host.TcpExtStats.Inc(TcpExtMib.TCPOrigDataSent);
-            RearmRtoIfIdle();
-            return ok;
+            return err;
         }
         _host.TcpExtStats.Inc(mib);
-        return Emit(_sndUna - 1, 0, TcpFlags.Ack, false, 0) == Errno.None;
+        return Emit(_sndUna - 1, 0, TcpFlags.Ack, false, 0);
     }
 }

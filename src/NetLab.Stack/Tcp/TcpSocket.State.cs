@@ -66,19 +66,36 @@ public sealed partial class TcpSocket
     private uint _priorSsthresh;
     private int _prrDelivered, _prrOut;
     private int _reordering;
-    private bool _reordSeen;
+    private bool _reordSeen;         // tp->reord_seen != 0
     private bool _frto;
+    private bool _isSackReneg;
     private SeqNum _tlpHighSeq;
-    private bool _tlpActive;
+    private bool _tlpActive;         // tp->tlp_high_seq != 0
     private bool _tlpRetrans;
+    // RACK (tp->rack).
     private long _rackMstampUs;
     private SeqNum _rackEndSeq;
     private long _rackRttUs;
+    private bool _rackAdvanced;
+    private int _rackReoWndSteps = 1;
+    private int _rackReoWndPersist;
+    private bool _rackDsackSeen;
+    private long _rackLastDelivered;
+    private SeqNum _highestSackEnd;  // end_seq of the highest SACKed segment (tcp_highest_sack_seq)
     private uint _packetsOut, _sackedOut, _lostOut, _retransOut;
-    private long _delivered, _deliveredUs, _firstTxUs;
+    private long _lost;              // tp->lost: segments ever marked lost
+    private long _delivered, _deliveredUs, _firstTxUs; // tp->delivered, delivered_mstamp, first_tx_mstamp
     private long _appLimitedUntil; // tp->app_limited as a delivered count (0 = not limited)
+    private long _rateDelivered, _rateIntervalUs;
+    private bool _rateAppLimited;
     private long _deliveryRateBps;
     private bool _deliveryRateAppLimited;
+    // tp->rtt_min: a windowed min filter (lib/win_minmax.c), three (jiffies, µs) samples.
+    private readonly (long T, long V)[] _rttMin = [(0, long.MaxValue), (0, long.MaxValue), (0, long.MaxValue)];
+    private bool _rttMinInit;
+    // tp->rx_opt of the segment being processed (saw_tstamp, rcv_tsecr with tsoffset removed).
+    private bool _rxSawTstamp;
+    private uint _rxTsecr;
     private long _bytesAcked, _bytesReceived, _bytesSent, _bytesRetrans;
     private int _segsOut, _segsIn, _dataSegsOut, _dataSegsIn;
     private int _dsackDups;
@@ -128,11 +145,15 @@ public sealed partial class TcpSocket
     private int _rcvLowat = 1;
     private bool _finQueued;        // a FIN is queued at _writeSeq - 1
     private bool _finReceived;
-    private bool _moreHint;
 
     // Flags and options.
     private int _shutdown;
     private bool _noDelay, _cork, _keepOpen;
+    private bool _naglePush;          // TCP_NAGLE_PUSH in tp->nonagle
+    // tcp_cwnd_validate() state.
+    private SeqNum _cwndUsageSeq;
+    private uint _sndCwndUsed;
+    private long _sndCwndStampUs;
     private int _keepIdle, _keepIntvl, _keepCnt, _synCnt, _userTimeoutMs;
     private bool _closed, _everConnected, _bindLocked, _connectFailed;
     private Errno _skErr, _skErrSoft;

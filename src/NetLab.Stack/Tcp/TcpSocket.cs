@@ -69,14 +69,28 @@ public sealed partial class TcpSocket : IDisposable
     public bool NoDelay
     {
         get => _noDelay;
-        set { _noDelay = value; if (value) PushPendingFrames(forcePush: true); }
+        set
+        {
+            // __tcp_sock_set_nodelay(): nonagle |= TCP_NAGLE_OFF | TCP_NAGLE_PUSH, and push what waits.
+            _noDelay = value;
+            if (!value) return;
+            _naglePush = true;
+            PushPendingFrames();
+        }
     }
 
     /// <summary>TCP_CORK: hold partial segments; clearing it pushes them (TCP_NAGLE_PUSH).</summary>
     public bool Cork
     {
         get => _cork;
-        set { bool was = _cork; _cork = value; if (was && !value) PushPendingFrames(forcePush: true); }
+        set
+        {
+            // __tcp_sock_set_cork(): uncorking pushes with the socket's nonagle (TCP_NAGLE_PUSH only with NODELAY).
+            _cork = value;
+            if (value) return;
+            if (_noDelay) _naglePush = true;
+            PushPendingFrames();
+        }
     }
 
     /// <summary>TCP_QUICKACK: 1 leaves interactive (pingpong) mode and sends a pending ACK; 0 enters it.</summary>
@@ -360,18 +374,36 @@ public sealed partial class TcpSocket : IDisposable
         if ((_shutdown & SendShutdown) != 0) return Errno.EPIPE;
         if (State is not (TcpState.Established or TcpState.CloseWait)) return State == TcpState.Close && !_everConnected ? Errno.ENOTCONN : Errno.EPIPE;
         if (data.IsEmpty) return Errno.None;
+        RateCheckAppLimited();
         int room = _sndBuf - SendQueuedBytes;
-        if (room <= 0) { _sndbufFull = true; return Errno.EAGAIN; }
+        if (room <= 0) { _sndbufFull = true; return Errno.EAGAIN; } // SOCK_NOSPACE; tcp_new_space() wakes us
         int n = Math.Min(room, data.Length);
-        SlowStartAfterIdleCheck();
+        if (_sndNxt == _writeSeq) SlowStartAfterIdleCheck(); // tcp_skb_entail() of a new skb
         _sndRing.Append(data[..n]);
         _writeSeq += n;
+        _naglePush = false; // tcp_skb_entail() clears TCP_NAGLE_PUSH
         sent = n;
-        // tcp_push(): PSH on the last byte of this call unless MSG_MORE; Nagle decides in write_xmit.
-        if (!more) _pushedSeq = _writeSeq;
-        _moreHint = more;
-        PushPendingFrames(forcePush: false);
+        if (n < data.Length)
+        {
+            // wait_for_space: the buffer filled; what was copied is pushed past Nagle (TCP_NAGLE_PUSH) with PSH.
+            _sndbufFull = true;
+            _pushedSeq = _writeSeq;
+            PushPendingFrames(NaglePush);
+            return Errno.None;
+        }
+        // tcp_push(): PSH on the tail unless MSG_MORE (or more than half the peer's max window went unpushed);
+        // MSG_MORE corks this push (TCP_NAGLE_CORK).
+        bool forcedPush = SeqNum.After(_writeSeq, _pushedSeq + (_maxWindow >> 1));
+        if (!more || forcedPush) _pushedSeq = _writeSeq;
+        PushPendingFrames(more ? NagleCork : Nonagle);
         return Errno.None;
+    }
+
+    /// <summary>tcp_rate_check_app_limited(): the sender is application-limited when less than a segment waits.</summary>
+    private void RateCheckAppLimited()
+    {
+        if (_writeSeq - _sndNxt < _mssCache && PacketsInFlight < Cc.SndCwnd && _lostOut <= _retransOut)
+            _appLimitedUntil = Math.Max(_delivered + PacketsInFlight, 1);
     }
 
     /// <summary>send() that blocks until every byte is queued (sk_stream_wait_memory); throws on errors (EPIPE, ECONNRESET).</summary>

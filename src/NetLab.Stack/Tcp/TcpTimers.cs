@@ -13,6 +13,7 @@ public sealed partial class TcpSocket
 
     private TimerKind _pendingTimer;
     private long _retransmitAt, _delackAt, _keepaliveAt; // µs, 0 = not pending
+    private long _firedDeadlineUs; // icsk_timeout of the retransmit-timer event being handled
     private SimTimer? _retransmitTimer, _delackTimer, _keepaliveTimer;
 
     // ------------------------------------------------------------------ arming
@@ -74,19 +75,20 @@ public sealed partial class TcpSocket
         _ackPending = 0;
     }
 
-    /// <summary>tcp_rearm_rto(): RTO from now, or what is left of it from the head's transmission after a TLP/REO timer.</summary>
+    /// <summary>
+    /// tcp_rearm_rto(): nothing in flight clears the retransmit timer (whatever it was used for); otherwise the RTO
+    /// from now, or — replacing a TLP or REO timer — what is left of it since the head's transmission.
+    /// </summary>
     private void RearmRto()
     {
-        if (_packetsOut == 0) { if (_pendingTimer != TimerKind.Probe0) ClearRetransmitTimer(); return; }
+        if (_packetsOut == 0)
+        {
+            ClearRetransmitTimer();
+            return;
+        }
         long rto = _rto;
-        if (_pendingTimer is TimerKind.ReoTimeout or TimerKind.LossProbe) rto = Math.Max(RtoDeltaUs(), 1);
-        ResetRetransmitTimer(TimerKind.Retrans, ClampRtoToUserTimeout(rto));
-    }
-
-    /// <summary>tcp_event_new_data_sent(): arm the RTO if it was not running.</summary>
-    private void RearmRtoIfIdle()
-    {
-        if (_pendingTimer is TimerKind.None or TimerKind.Probe0) RearmRto();
+        if (_pendingTimer is TimerKind.ReoTimeout or TimerKind.LossProbe) rto = UsecsToJiffiesUs(Math.Max(RtoDeltaUs(), 1));
+        ResetRetransmitTimer(TimerKind.Retrans, Math.Min(rto, RtoMaxUs));
     }
 
     /// <summary>tcp_rto_delta_us(): time until the head of the retransmit queue is an RTO old.</summary>
@@ -99,13 +101,6 @@ public sealed partial class TcpSocket
     /// <summary>tcp_probe0_base(): max(RTO, TCP_RTO_MIN).</summary>
     private long Probe0Base => Math.Max(_rto, _host.TcpSysctl.TcpRtoMinUs);
 
-    private long ClampRtoToUserTimeout(long rto)
-    {
-        if (_userTimeoutMs == 0 || _retransStampUs == 0) return rto;
-        long remaining = _retransStampUs + _userTimeoutMs * 1000L - NowUs;
-        return Math.Max(1000, Math.Min(rto, remaining));
-    }
-
     private long KeepaliveTimeUs => (_keepIdle > 0 ? _keepIdle : _host.TcpSysctl.TcpKeepaliveTime) * 1_000_000L;
     private long KeepaliveIntvlUs => (_keepIntvl > 0 ? _keepIntvl : _host.TcpSysctl.TcpKeepaliveIntvl) * 1_000_000L;
     private int KeepaliveProbes => _keepCnt > 0 ? _keepCnt : _host.TcpSysctl.TcpKeepaliveProbes;
@@ -115,32 +110,46 @@ public sealed partial class TcpSocket
 
     // ------------------------------------------------------------------ the retransmit timer
 
+    /// <summary>
+    /// tcp_write_timer_handler(): RETRANS and PROBE0 clear the pending kind before running; REO and LOSS_PROBE keep it,
+    /// so that tcp_rearm_rto() counts the RTO from the head's transmission.
+    /// </summary>
     private void OnRetransmitTimer()
     {
-        if (_pendingTimer == TimerKind.None || State == TcpState.Close) return;
+        if (_pendingTimer == TimerKind.None || State is TcpState.Close or TcpState.Listen) return;
         if (FiredEarly(_retransmitTimer!, _retransmitAt)) return;
         var kind = _pendingTimer;
-        _pendingTimer = TimerKind.None;
+        _firedDeadlineUs = _retransmitAt;
         _retransmitAt = 0;
         switch (kind)
         {
-            case TimerKind.Retrans: RetransmitTimer(); break;
-            case TimerKind.Probe0: ProbeTimer(); break;
-            case TimerKind.LossProbe: SendLossProbe(); break;
             case TimerKind.ReoTimeout: RackReoTimeout(); break;
+            case TimerKind.LossProbe: SendLossProbe(); break;
+            case TimerKind.Retrans:
+                _pendingTimer = TimerKind.None;
+                RetransmitTimer();
+                break;
+            case TimerKind.Probe0:
+                _pendingTimer = TimerKind.None;
+                ProbeTimer();
+                break;
         }
     }
 
-    /// <summary>tcp_retransmit_timer() (§5.3): give-up check, enter Loss, resend the head, back off.</summary>
+    /// <summary>
+    /// tcp_retransmit_timer() (§5.3): a zero window makes the retransmission a probe; otherwise TCPTimeouts, the
+    /// give-up check, the failed-recovery counters, Loss, the head again, and exponential backoff (linear for the
+    /// first tcp_syn_linear_timeouts SYNs).
+    /// </summary>
     private void RetransmitTimer()
     {
         if (_packetsOut == 0 || _rtx.Count == 0) return;
         if (_sndWnd == 0 && !IsOrphan && State is not (TcpState.SynSent or TcpState.SynRecv))
         {
-            // The peer shrank its window to zero under data in flight: probe by retransmitting the head.
-            long sinceAck = NowUs - _rcvTstampUs;
-            long rtoMax2 = 2 * RtoMaxUs;
-            if (sinceAck > rtoMax2 && _retransStampUs != 0 && NowUs - _retransStampUs > rtoMax2)
+            // The receiver shrank its window to zero under data in flight: retransmissions are window probes, and
+            // the connection dies only when nothing was heard for 2·rto_max (tcp_rtx_probe0_timed_out).
+            long rtxDelta = NowUs - (_retransStampUs != 0 ? _retransStampUs : _rtx.Head.TxUs);
+            if (RtxProbe0TimedOut(rtxDelta))
             {
                 WriteErr();
                 return;
@@ -154,26 +163,39 @@ public sealed partial class TcpSocket
         if (WriteTimeout()) return;
         if (_retransmits == 0)
         {
-            var mib = _caState switch
+            TcpExtMib? mib = _caState switch
             {
                 TcpCaState.Recovery => _sackOk ? TcpExtMib.TCPSackRecoveryFail : TcpExtMib.TCPRenoRecoveryFail,
                 TcpCaState.Loss => TcpExtMib.TCPLossFailures,
                 _ when _caState == TcpCaState.Disorder || _sackedOut > 0 => _sackOk ? TcpExtMib.TCPSackFailures : TcpExtMib.TCPRenoFailures,
-                _ => (TcpExtMib?)null,
+                _ => null,
             };
             if (mib is { } m) _host.TcpExtStats.Inc(m);
         }
         EnterLoss();
-        _retransmits++;
+        _retransmits++; // tcp_update_rto_stats()
         _totalRto++;
-        if (!RetransmitSeg(0))
+        if (RetransmitSeg(0) == Errno.ENOBUFS)
         {
+            // Local congestion: retry soon without backing off.
             ResetRetransmitTimer(TimerKind.Retrans, TcpResourceProbeIntervalUs);
             return;
         }
-        if (_caState == TcpCaState.Loss && Cc.InSlowStart && State is not (TcpState.SynSent or TcpState.SynRecv))
-            _host.TcpExtStats.Inc(TcpExtMib.TCPSlowStartRetrans);
         BackOffAndRearm();
+    }
+
+    /// <summary>tcp_rtx_probe0_timed_out(): both the last ACK and the first retransmission older than 2·rto_max (or the user timeout).</summary>
+    private bool RtxProbe0TimedOut(long rtxDeltaUs)
+    {
+        long timeout = 2 * RtoMaxUs;
+        if (_userTimeoutMs > 0)
+        {
+            if (rtxDeltaUs > _userTimeoutMs * 1000L) return true;
+            timeout = Math.Min(timeout, _userTimeoutMs * 1000L);
+        }
+        long rcvDelta = _firedDeadlineUs - _rcvTstampUs; // icsk_timeout − rcv_tstamp
+        if (rcvDelta <= timeout) return false;
+        return rtxDeltaUs > timeout;
     }
 
     private void BackOffAndRearm()
@@ -187,27 +209,37 @@ public sealed partial class TcpSocket
         ResetRetransmitTimer(TimerKind.Retrans, ClampRtoToUserTimeout(_rto));
     }
 
+    /// <summary>tcp_clamp_rto_to_user_timeout(): never past TCP_USER_TIMEOUT after the first retransmission.</summary>
+    private long ClampRtoToUserTimeout(long rto)
+    {
+        if (_userTimeoutMs == 0) return rto;
+        long remaining = _userTimeoutMs * 1000L - (NowUs - _retransStampUs);
+        if (remaining <= 0) return 1000; // fire as soon as possible (one jiffy)
+        return Math.Min(rto, remaining);
+    }
+
     /// <summary>tcp_write_timeout() (§5.4): true when the connection was given up (ETIMEDOUT).</summary>
     private bool WriteTimeout()
     {
         var sys = _host.TcpSysctl;
-        bool expired;
+        bool expired = false;
+        int retryUntil;
         if (State is TcpState.SynSent or TcpState.SynRecv)
         {
-            int retryUntil = _synCnt > 0 ? _synCnt : sys.TcpSynRetries;
+            retryUntil = _synCnt > 0 ? _synCnt : sys.TcpSynRetries;
             int maxRetransmits = retryUntil + (State == TcpState.SynSent ? sys.TcpSynLinearTimeouts : 0);
-            expired = _retransmits >= maxRetransmits || RetransmitsTimedOut(retryUntil, TcpTimeoutInitUs);
+            expired = _retransmits >= maxRetransmits;
         }
         else
         {
-            int retryUntil = sys.TcpRetries2;
+            retryUntil = sys.TcpRetries2;
             if (IsOrphan)
             {
                 bool alive = _rto < RtoMaxUs;
                 retryUntil = OrphanRetries(alive);
             }
-            expired = RetransmitsTimedOut(retryUntil, sys.TcpRtoMinUs);
         }
+        if (!expired) expired = RetransmitsTimedOut(retryUntil, _userTimeoutMs * 1000L);
         if (!expired) return false;
         WriteErr();
         return true;
@@ -222,13 +254,25 @@ public sealed partial class TcpSocket
         return retries;
     }
 
-    /// <summary>retransmits_timed_out(): time since the first retransmitted segment was sent, against the model.</summary>
-    private bool RetransmitsTimedOut(int boundary, long rtoBaseUs)
+    /// <summary>
+    /// retransmits_timed_out(): the time since retrans_stamp (the first retransmission of the episode) against the
+    /// model of <paramref name="boundary"/> doubling retransmissions from rto_min (TCP_TIMEOUT_INIT in SYN states),
+    /// or the user timeout. Both sides in whole milliseconds, as the TS clock Linux measures them with.
+    /// </summary>
+    private bool RetransmitsTimedOut(int boundary, long userTimeoutUs)
     {
         if (_retransmits == 0) return false;
-        long timeout = _userTimeoutMs > 0 ? _userTimeoutMs * 1000L : ModelTimeoutUs(boundary, rtoBaseUs);
-        return NowUs - _retransStampUs >= timeout;
+        long timeout = userTimeoutUs;
+        if (timeout == 0)
+        {
+            long rtoBase = State is TcpState.SynSent or TcpState.SynRecv ? TcpTimeoutInitUs : TcpRtoMinDefaultUs;
+            timeout = ModelTimeoutUs(boundary, rtoBase);
+        }
+        return Jiffies(NowUs) - Jiffies(_retransStampUs) >= Jiffies(timeout);
     }
+
+    /// <summary>TCP_RTO_MIN: the model's base is the constant, not the tcp_rto_min_us sysctl.</summary>
+    private const long TcpRtoMinDefaultUs = 200_000;
 
     /// <summary>tcp_model_timeout(): the time <paramref name="boundary"/> doubling retransmissions take.</summary>
     internal long ModelTimeoutUs(int boundary, long rtoBaseUs)
@@ -242,79 +286,91 @@ public sealed partial class TcpSocket
     /// <summary>tcp_write_err(): report ETIMEDOUT (or the soft ICMP error) and close without a RST.</summary>
     private void WriteErr()
     {
-        _host.TcpExtStats.Inc(TcpExtMib.TCPAbortOnTimeout);
         DoneWithError(_skErrSoft != Errno.None ? _skErrSoft : Errno.ETIMEDOUT);
-    }
-
-    /// <summary>tcp_rack_reo_timeout(): re-run RACK; losses start recovery and retransmit.</summary>
-    private void RackReoTimeout()
-    {
-        uint lostBefore = _lostOut;
-        RackDetectLoss();
-        if (_lostOut > lostBefore)
-        {
-            if (_caState < TcpCaState.Recovery) EnterRecovery();
-            XmitRetransmitQueue();
-        }
-        if (_pendingTimer == TimerKind.None) RearmRto();
+        _host.TcpExtStats.Inc(TcpExtMib.TCPAbortOnTimeout);
     }
 
     // ------------------------------------------------------------------ zero-window probes
 
-    /// <summary>tcp_probe_timer(): probe a closed window; give up after tcp_retries2 unanswered probes.</summary>
+    /// <summary>tcp_probe_timer(): probe a closed window; give up after tcp_retries2 unanswered probes (or the user timeout).</summary>
     private void ProbeTimer()
     {
         if (_packetsOut > 0 || _sndNxt == _writeSeq)
         {
             _probesOut = 0;
+            _probesTstampUs = 0;
             return;
         }
-        int maxProbes = IsOrphan ? OrphanRetries(_rto < RtoMaxUs) : _host.TcpSysctl.TcpRetries2;
-        if (_probesOut >= maxProbes)
+        if (_probesTstampUs == 0) _probesTstampUs = NowUs;
+        else if (_userTimeoutMs > 0 && NowUs - _probesTstampUs >= _userTimeoutMs * 1000L)
         {
             WriteErr();
             return;
         }
-        SendProbe0();
+        int maxProbes = _host.TcpSysctl.TcpRetries2;
+        if (IsOrphan)
+        {
+            long rtoMax = RtoMaxUs;
+            bool alive = Math.Min(_rto << Math.Min(_backoff, 30), rtoMax) < rtoMax; // inet_csk_rto_backoff()
+            maxProbes = OrphanRetries(alive);
+            if (!alive && _backoff >= maxProbes)
+            {
+                WriteErr();
+                return;
+            }
+        }
+        if (_probesOut >= maxProbes) WriteErr();
+        else SendProbe0();
     }
 
     /// <summary>tcp_send_probe0(): a window probe, then the next one after probe0_base · 2^backoff (at most rto_max).</summary>
     private void SendProbe0()
     {
-        bool ok = WriteWakeup(TcpExtMib.TCPWinProbe);
+        bool sent = WriteWakeup(TcpExtMib.TCPWinProbe);
         if (_packetsOut > 0 || _sndNxt == _writeSeq)
         {
+            // The probe carried data (the window had opened a little): the RTO takes over.
             _probesOut = 0;
             _backoff = 0;
+            _probesTstampUs = 0;
             return;
         }
+        _probesOut++;
         long when;
-        if (ok)
+        if (sent)
         {
-            _probesOut++;
-            if (_probesOut == 1) _probesTstampUs = NowUs;
             if (_backoff < _host.TcpSysctl.TcpRetries2) _backoff++;
-            when = Math.Min(Probe0Base << Math.Min(_backoff, 10), RtoMaxUs);
+            when = Probe0When;
         }
         else when = TcpResourceProbeIntervalUs;
-        ResetRetransmitTimer(TimerKind.Probe0, when);
+        ResetRetransmitTimer(TimerKind.Probe0, ClampProbe0ToUserTimeout(when));
     }
 
-    /// <summary>tcp_ack_probe(): an ACK during probing either opens the window (stop) or re-arms the probe.</summary>
+    /// <summary>tcp_probe0_when(): probe0_base · 2^min(backoff, ilog2(TCP_RTO_MAX / TCP_RTO_MIN) + 1), at most rto_max.</summary>
+    private long Probe0When => Math.Min(Probe0Base << Math.Min(_backoff, 10), RtoMaxUs);
+
+    /// <summary>tcp_clamp_probe0_to_user_timeout().</summary>
+    private long ClampProbe0ToUserTimeout(long when)
+    {
+        if (_userTimeoutMs == 0 || _probesTstampUs == 0) return when;
+        long remaining = _userTimeoutMs * 1000L - Math.Max(0, NowUs - _probesTstampUs);
+        return Math.Min(Math.Max(remaining, TcpTimeoutMinUs), when);
+    }
+
+    /// <summary>tcp_ack_probe(): an ACK while nothing is in flight either opens the window for the send head (stop probing) or re-arms the probe.</summary>
     private void AckProbe()
     {
-        if (_sndNxt == _writeSeq || _packetsOut > 0) return;
+        if (_sndNxt == _writeSeq) return;
         var dataEnd = _finQueued ? _writeSeq - 1 : _writeSeq;
-        int next = Math.Min(CurrentMss(), Math.Max(dataEnd - _sndNxt, 0));
-        if (!SeqNum.After(_sndNxt + next, _sndUna + _sndWnd))
+        int len = Math.Min(CurrentMss(), dataEnd - _sndNxt);
+        bool fin = _finQueued && _sndNxt + len == dataEnd;
+        if (!SeqNum.After(_sndNxt + len + (fin ? 1 : 0), _sndUna + _sndWnd))
         {
             _backoff = 0;
+            _probesTstampUs = 0;
             if (_pendingTimer == TimerKind.Probe0) ClearRetransmitTimer();
         }
-        else
-        {
-            ResetRetransmitTimer(TimerKind.Probe0, Math.Min(Probe0Base << Math.Min(_backoff, 10), RtoMaxUs));
-        }
+        else ResetRetransmitTimer(TimerKind.Probe0, ClampProbe0ToUserTimeout(Probe0When));
     }
 
     // ------------------------------------------------------------------ delayed ACK
