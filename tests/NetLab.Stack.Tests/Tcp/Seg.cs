@@ -47,6 +47,9 @@ public static class Seg
         return new($"sack {blocks.Length} {expected}", s => s.Tcp.Options.SackBlocks == expected);
     }
 
+    /// <summary>No SACK option.</summary>
+    public static SegCheck NoSackBlocks() => new("no sack", s => s.Tcp.Options.SackBlocks.IsEmpty);
+
     public static SegCheck Payload(byte[] bytes) =>
         new($"payload {Convert.ToHexStringLower(bytes)}", s => s.Payload.AsSpan().SequenceEqual(bytes));
 

@@ -8,5 +8,6 @@ public static class TimeLiterals
     public static SimDuration Us(this int microseconds) => SimDuration.FromMicroseconds(microseconds);
     public static SimDuration Ms(this int milliseconds) => SimDuration.FromMilliseconds(milliseconds);
     public static SimDuration Ms(this long milliseconds) => SimDuration.FromMilliseconds(milliseconds);
+    public static SimDuration Ms(this double milliseconds) => SimDuration.FromMilliseconds(milliseconds);
     public static SimDuration Sec(this int seconds) => SimDuration.FromSeconds(seconds);
 }
