@@ -19,7 +19,7 @@ internal struct TxSeg
 {
     public SeqNum Seq;
     public SeqNum EndSeq;        // includes SYN and FIN
-    public TcpFlags Flags;       // SYN and FIN carried by this segment
+    public TcpFlags Flags;       // SYN and FIN carried by this segment (and PSH forced by tcp_write_wakeup)
     public TcpCbSacked Sacked;
     public long TxUs;            // skb_mstamp: last (re)transmission
     // tcp_rate.c: the delivery state when this segment was (re)sent.

@@ -326,7 +326,9 @@ public sealed partial class TcpSocket
         }
         // tcp_sequence().
         bool old = SeqNum.Before(seg.EndSeq, _rcvWup);
-        bool beyond = SeqNum.After(seg.Seq, _rcvNxt + ReceiveWindow);
+        // A segment ending past the window is accepted only into an empty receive queue (Linux 6.x tcp_sequence()).
+        var wndEnd = _rcvNxt + ReceiveWindow;
+        bool beyond = SeqNum.After(seg.EndSeq, wndEnd) && (SeqNum.After(seg.Seq, wndEnd) || _rcvQueue.Count > 0);
         if (old || beyond)
         {
             if (rst) return false;

@@ -559,8 +559,9 @@ public sealed partial class TcpSocket
                 len = Math.Min(segSize, mss); // tcp_fragment() at the window's edge
                 fin = false;
             }
-            var seg = new TxSeg { Seq = _sndNxt, EndSeq = _sndNxt + len + (fin ? 1 : 0), Flags = fin ? TcpFlags.Fin : TcpFlags.None };
-            if (SeqNum.Before(_pushedSeq, seg.EndSeq)) _pushedSeq = seg.EndSeq; // PSH
+            // PSH always (TCP_SKB_CB(skb)->tcp_flags |= TCPHDR_PSH), kept for the segment's retransmissions.
+            var seg = new TxSeg { Seq = _sndNxt, EndSeq = _sndNxt + len + (fin ? 1 : 0), Flags = (fin ? TcpFlags.Fin : TcpFlags.None) | TcpFlags.Psh };
+            if (SeqNum.Before(_pushedSeq, _sndNxt + skbLen)) _pushedSeq = _sndNxt + skbLen;
             _rtx.Add(seg);
             var err = TransmitSeg(ref _rtx.Tail, retransmission: false);
             // tcp_event_new_data_sent()

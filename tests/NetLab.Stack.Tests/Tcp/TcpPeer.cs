@@ -83,8 +83,12 @@ public sealed class TcpPeer
     }
 
     /// <summary>A data segment from the DUT: seq D(offset), length, ACK set, and PSH as given.</summary>
-    public SentSegment ExpectData(SimDuration at, int offset, int length, bool psh = false, params SegCheck[] more) =>
-        Expect(at, [Seg.Flags(psh ? TcpFlags.Psh | TcpFlags.Ack : TcpFlags.Ack), Seg.Seq(D(offset)), Seg.PayloadLength(length), .. more]);
+    /// <remarks><paramref name="psh"/> null accepts the segment with or without PSH.</remarks>
+    public SentSegment ExpectData(SimDuration at, int offset, int length, bool? psh = false, params SegCheck[] more) =>
+        Expect(at, [psh is { } p
+            ? Seg.Flags(p ? TcpFlags.Psh | TcpFlags.Ack : TcpFlags.Ack)
+            : Seg.Where("Flags [.] or [P.]", s => (s.Tcp.Flags & ~TcpFlags.Psh) == TcpFlags.Ack),
+            Seg.Seq(D(offset)), Seg.PayloadLength(length), .. more]);
 
     /// <summary>A pure ACK from the DUT acknowledging the peer's bytes up to <paramref name="ackOffset"/>.</summary>
     public SentSegment ExpectAck(SimDuration at, int ackOffset, params SegCheck[] more) =>
