@@ -8,13 +8,14 @@ namespace NetLab.Net;
 /// <summary>Counters of one direction of a link.</summary>
 public sealed class ChannelStats
 {
-    public long Frames, Bytes, WireBytes, Lost, Delivered;
+    public long Frames, Bytes, WireBytes, Lost, Delivered, Reordered, Duplicated, Corrupted;
 }
 
 /// <summary>
 /// One direction of a full-duplex cable: serialises a frame at the link rate (preamble, FCS and
 /// inter-frame gap included), then delivers it after the propagation delay. Two timers per
-/// direction, and in-flight frames in a FIFO: O(1) per frame.
+/// direction, and in-flight frames in a FIFO (O(1) per frame) — a priority queue by arrival time once
+/// reordering is enabled, since a held-back frame is overtaken.
 /// </summary>
 public sealed class Channel : IWire
 {
@@ -23,6 +24,8 @@ public sealed class Channel : IWire
     private readonly IWireEnd _receiver;
     private readonly RandomStream _rng;
     private readonly Queue<(Packet Frame, long ArrivalNs)> _inFlight = new();
+    private readonly PriorityQueue<Packet, (long ArrivalNs, long Order)> _reordered = new();
+    private long _order;
     private readonly SimTimer _txDone;
     private readonly SimTimer _arrival;
     private long _lastArrivalNs;
@@ -66,12 +69,55 @@ public sealed class Channel : IWire
             frame.Dispose();
             return;
         }
+        if (p.Corrupt > 0 && _rng.NextDouble() < p.Corrupt)
+        {
+            // netem corrupt: a single bit error at a random position.
+            int bit = (int)_rng.NextUInt32((uint)frame.Length * 8);
+            frame.Data[bit >> 3] ^= (byte)(1 << (bit & 7));
+            Stats.Corrupted++;
+        }
         long jitter = p.Jitter.Nanoseconds == 0 ? 0 : (long)((_rng.NextDouble() * 2 - 1) * p.Jitter.Nanoseconds);
         long arrival = Math.Max(txEnd + Math.Max(0, p.Delay.Nanoseconds + jitter), _lastArrivalNs);
+        bool duplicate = p.Duplicate > 0 && _rng.NextDouble() < p.Duplicate;
+        if (p.Reorder > 0 && _rng.NextDouble() < p.Reorder)
+        {
+            // Held back: it does not move _lastArrivalNs, so frames behind it may arrive first.
+            long extra = 1 + (long)(_rng.NextDouble() * p.ReorderDelay.Nanoseconds);
+            Stats.Reordered++;
+            Enqueue(frame, arrival + extra, ordered: false);
+            if (duplicate) EnqueueDuplicate(frame, arrival + extra, ordered: false);
+            return;
+        }
         _lastArrivalNs = arrival;
-        _inFlight.Enqueue((frame, arrival));
-        if (!_arrival.IsArmed) _arrival.Arm(new SimTime(arrival));
+        Enqueue(frame, arrival, ordered: true);
+        if (duplicate) EnqueueDuplicate(frame, arrival, ordered: true);
     }
+
+    private void EnqueueDuplicate(Packet frame, long arrivalNs, bool ordered)
+    {
+        Stats.Duplicated++;
+        Enqueue(frame.Copy(), arrivalNs, ordered);
+    }
+
+    private void Enqueue(Packet frame, long arrivalNs, bool ordered)
+    {
+        if (ordered && _reordered.Count == 0)
+        {
+            _inFlight.Enqueue((frame, arrivalNs));
+        }
+        else
+        {
+            // Once anything is out of order, everything goes through the priority queue until it drains
+            // (ties keep their transmission order).
+            while (_inFlight.TryDequeue(out var f)) _reordered.Enqueue(f.Frame, (f.ArrivalNs, _order++));
+            _reordered.Enqueue(frame, (arrivalNs, _order++));
+        }
+        long next = NextArrival();
+        if (!_arrival.IsArmed || _arrival.Deadline.Nanoseconds > next) _arrival.Arm(new SimTime(next));
+    }
+
+    private long NextArrival() =>
+        _reordered.TryPeek(out _, out var key) ? key.ArrivalNs : _inFlight.TryPeek(out var head) ? head.ArrivalNs : long.MaxValue;
 
     private void OnTransmitDone()
     {
@@ -82,19 +128,32 @@ public sealed class Channel : IWire
     private void OnArrival()
     {
         long now = _scheduler.Now.Nanoseconds;
-        while (_inFlight.TryPeek(out var head) && head.ArrivalNs <= now)
+        while (true)
         {
-            _inFlight.Dequeue();
+            Packet frame;
+            if (_reordered.TryPeek(out var f, out var key) && key.ArrivalNs <= now)
+            {
+                _reordered.Dequeue();
+                frame = f;
+            }
+            else if (_reordered.Count == 0 && _inFlight.TryPeek(out var head) && head.ArrivalNs <= now)
+            {
+                _inFlight.Dequeue();
+                frame = head.Frame;
+            }
+            else break;
             Stats.Delivered++;
-            _receiver.OnFrameReceived(head.Frame);
+            _receiver.OnFrameReceived(frame);
         }
-        if (_inFlight.TryPeek(out var next)) _arrival.Arm(new SimTime(next.ArrivalNs));
+        long next = NextArrival();
+        if (next != long.MaxValue) _arrival.Arm(new SimTime(next));
     }
 
     /// <summary>Drops frames still on the wire (the cable is cut).</summary>
     internal void Cut()
     {
         while (_inFlight.TryDequeue(out var f)) f.Frame.Dispose();
+        while (_reordered.TryDequeue(out var r, out _)) r.Dispose();
         _arrival.Cancel();
     }
 }
