@@ -392,6 +392,7 @@ public sealed partial class TcpSocket
             var end = _sndNxt + len + (fin ? 1 : 0);
             if (SeqNum.After(end, _sndUna + _sndWnd)) break; // tcp_snd_wnd_test(): receive-window limited
             if (!NagleTest(len, mss, fin, nonagle)) break;
+            if (SmallQueueCheck(len, factor: 0)) break;
             var seg = new TxSeg { Seq = _sndNxt, EndSeq = end, Flags = fin ? TcpFlags.Fin : TcpFlags.None };
             _rtx.Add(seg);
             TransmitSeg(ref _rtx.Tail, retransmission: false);
@@ -415,6 +416,52 @@ public sealed partial class TcpSocket
             return false;
         }
         return _packetsOut == 0 && _sndNxt != _writeSeq;
+    }
+
+    /// <summary>
+    /// tcp_small_queue_check(): stop while more than max(2·truesize, ~1 ms at the pacing rate) — at most
+    /// tcp_limit_output_bytes, doubled for retransmissions — waits below TCP, unless this is the only segment out.
+    /// The socket resumes when the device completes a transmission (<see cref="TcpSmallQueues"/>).
+    /// </summary>
+    private bool SmallQueueCheck(int len, int factor)
+    {
+        _tsq ??= _host.Ipv4.RouteOutput(RemoteAddress, BoundDevice)?.Device is { } dev ? TcpSmallQueues.For(dev, _host.Scheduler) : null;
+        if (_tsq is null) return false;
+        long limit = Math.Max(2L * (len + SkbTruesizeOverhead), PacingRate >> 10); // sk_pacing_shift
+        limit = Math.Min(limit, _host.TcpSysctl.TcpLimitOutputBytes) << factor;
+        if (_tsq.Backlog <= limit) return false;
+        if (_rtx.Count <= 1) return false; // tcp_rtx_queue_empty_or_single_skb(): no need to wait
+        _tsq.Throttle(this);
+        return true;
+    }
+
+    /// <summary>An skb's truesize beyond its payload (sk_buff, shared info, header room), approximately.</summary>
+    private const int SkbTruesizeOverhead = 768;
+
+    /// <summary>
+    /// sk_pacing_rate as tcp_update_pacing_rate() computes it, in bytes per second: 200 % of cwnd·mss/srtt in early
+    /// slow start (cwnd &lt; ssthresh/2), 120 % after; unlimited before the first RTT sample. NetLab does not pace;
+    /// the rate sizes TSQ's limit as in Linux.
+    /// </summary>
+    private long PacingRate
+    {
+        get
+        {
+            if (_srttUs == 0) return long.MaxValue;
+            var sys = _host.TcpSysctl;
+            long rate = (long)_mssCache * (1_000_000 / 100 << 3);
+            rate *= Cc.SndCwnd < Cc.SndSsthresh / 2 ? sys.TcpPacingSsRatio : sys.TcpPacingCaRatio;
+            rate *= Math.Max(Cc.SndCwnd, _packetsOut);
+            return rate / _srttUs;
+        }
+    }
+
+    /// <summary>tcp_tsq_write(): after a transmit completion, retransmit what is lost and send what waits.</summary>
+    internal void TsqWrite()
+    {
+        if (State is not (TcpState.Established or TcpState.FinWait1 or TcpState.Closing or TcpState.CloseWait or TcpState.LastAck)) return;
+        if (_lostOut > _retransOut && Cc.SndCwnd > PacketsInFlight) XmitRetransmitQueue();
+        if (_sndNxt != _writeSeq) WriteXmit(Nonagle, pushOne: 0);
     }
 
     /// <summary>
@@ -525,6 +572,7 @@ public sealed partial class TcpSocket
             if ((sacked & TcpCbSacked.Lost) == 0) continue;
             var mib = _caState != TcpCaState.Loss ? TcpExtMib.TCPFastRetrans : TcpExtMib.TCPSlowStartRetrans;
             if ((sacked & (TcpCbSacked.SackedAcked | TcpCbSacked.SackedRetrans)) != 0) continue;
+            if (SmallQueueCheck(_rtx[i].DataLength, factor: 1)) break;
             if (RetransmitSeg(i) != Errno.None) break;
             _host.TcpExtStats.Inc(mib);
             if (_caState is TcpCaState.Cwr or TcpCaState.Recovery) _prrOut++;

@@ -150,6 +150,8 @@ public sealed partial class TcpSocket
     private int _shutdown;
     private bool _noDelay, _cork, _keepOpen;
     private bool _naglePush;          // TCP_NAGLE_PUSH in tp->nonagle
+    private TcpSmallQueues? _tsq;     // the egress device's TSQ state, once looked up
+    internal bool TsqQueued;          // TSQ_QUEUED: waiting for a transmit completion
     // tcp_cwnd_validate() state.
     private SeqNum _cwndUsageSeq;
     private uint _sndCwndUsed;

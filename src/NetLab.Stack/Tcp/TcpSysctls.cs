@@ -45,6 +45,10 @@ public sealed class TcpSysctls
     [Sysctl("tcp_early_retrans", Min = 0, Max = 4)] public int TcpEarlyRetrans { get; set; } = 3;
     [Sysctl("tcp_frto", Min = 0, Max = 2)] public int TcpFrto { get; set; } = 2;
     [Sysctl("tcp_min_snd_mss", Min = 48, Max = 65535 - 40)] public int TcpMinSndMss { get; set; } = 48;
+    /// <summary>TCP Small Queues: at most this many bytes of a socket below TCP (4 MiB since Linux 6.16).</summary>
+    [Sysctl("tcp_limit_output_bytes", Min = 0, Max = int.MaxValue)] public int TcpLimitOutputBytes { get; set; } = 4 << 20;
+    [Sysctl("tcp_pacing_ss_ratio", Min = 0, Max = 1000)] public int TcpPacingSsRatio { get; set; } = 200;
+    [Sysctl("tcp_pacing_ca_ratio", Min = 0, Max = 1000)] public int TcpPacingCaRatio { get; set; } = 120;
     /// <summary>SACK compression (tcp_input.c __tcp_ack_snd_check): at most this many dup ACKs coalesced.</summary>
     [Sysctl("tcp_comp_sack_nr", Min = 0, Max = 255)] public int TcpCompSackNr { get; set; } = 44;
     /// <summary>Upper bound of the SACK compression delay (5 % of the RTT otherwise).</summary>
