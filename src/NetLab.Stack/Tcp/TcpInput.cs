@@ -281,6 +281,7 @@ public sealed partial class TcpSocket
         _rcvqSpace = Math.Min(Math.Min(_rcvSsthresh, _rcvWnd), (int)TcpCongestionState.InitCwnd * _advmss);
         _rcvqSeq = _copiedSeq;
         _rcvqTimeUs = NowUs;
+        _sndCwndStampUs = NowUs;
     }
 
     /// <summary>tcp_sndbuf_expand(): room for two windows of segments at 4352 bytes of truesize each.</summary>

@@ -169,6 +169,19 @@ public class TcpSackRecoveryTests
     }
 
     [Fact]
+    public void TailLossProbe_WithOneSegmentOut_WaitsTwoSrttPlusRtoMin_WhenThatIsBeforeTheRto()
+    {
+        using var h = new TcpHarness();
+        var p = TcpPeer.Connect(h, rtt: 300.Ms()); // srtt 300 ms, rto 900 ms
+        h.At(400.Ms(), () => Send(p.Socket, 100));
+        p.ExpectData(at: 400.Ms(), offset: 0, length: 100, psh: true);
+        // 2·300 + 200 ms (one segment out: room for the peer's delayed ACK) = 800 ms < 900 ms.
+        p.ExpectData(at: 1200.Ms(), offset: 0, length: 100, psh: true);
+        Assert.Equal(1, h.Host.TcpExtStats[TcpExtMib.TCPLossProbes]);
+        p.Socket.Dispose();
+    }
+
+    [Fact]
     public void Rto_EntersLossWithCwndOne_AndFrtoDetectsASpuriousTimeout()
     {
         const int M = 1460; // no timestamps: 1460-byte segments
