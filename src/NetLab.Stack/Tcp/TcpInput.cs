@@ -657,11 +657,15 @@ public sealed partial class TcpSocket
         Cc.IsCwndLimited = false;
     }
 
-    /// <summary>tcp_new_space(): wake writers once half the send buffer is free again.</summary>
+    /// <summary>
+    /// tcp_new_space() → sk_stream_write_space(): a writer that found the buffer full (SOCK_NOSPACE) is woken
+    /// once the free space is at least half of what is queued (sk_stream_wspace ≥ sk_stream_min_wspace).
+    /// </summary>
     private void NewSpace()
     {
         if (!_sndBufLocked && PacketsInFlight < Cc.SndCwnd) SndbufExpand();
-        if (_sndbufFull && SendQueuedBytes <= _sndBuf / 2 || !_sndbufFull)
+        int queued = SendQueuedBytes;
+        if (!_sndbufFull || _sndBuf - queued >= queued / 2)
         {
             _sndbufFull = false;
             WakeUp();
