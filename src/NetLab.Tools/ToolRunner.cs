@@ -12,7 +12,7 @@ public static class ToolRunner
     private static readonly Dictionary<string, ITool> ByName = new ITool[]
     {
         new PingTool(), new TracerouteTool(), new TracepathTool(), new IpTool(), new ArpTool(), new SysctlTool(),
-        new ArpingTool(),
+        new ArpingTool(), new TcpRrTool(),
     }.ToDictionary(t => t.Name, StringComparer.Ordinal);
 
     /// <summary>The commands NetLab hosts have.</summary>
