@@ -457,8 +457,7 @@ public sealed partial class TcpSocket
         if (errno == Errno.None) return;
         if (State is TcpState.SynSent or TcpState.SynRecv)
         {
-            _host.TcpExtStats.Inc(TcpExtMib.TCPAbortOnTimeout);
-            DoneWithError(errno);
+            DoneWithError(errno); // tcp_done_with_error(): no TCPAbortOnTimeout (that is tcp_write_err()'s)
             return;
         }
         _skErrSoft = errno;
