@@ -274,7 +274,7 @@ public sealed partial class TcpSocket
     private void InitTransfer()
     {
         _rcvTstampUs = NowUs;
-        if (_srttUs == 0 && _totalRetrans > 0) _rto = TcpTimeoutFallbackUs; // RFC 6298 §5.7
+        if (_srttUs == 0) _rto = TcpTimeoutFallbackUs; // tcp_init_metrics(): no RTT sample from the handshake (RFC 6298 §5.7)
         Cc.SndCwnd = _totalRetrans > 1 && _undoMarkerSet ? 1u : TcpCongestionState.InitCwnd;
         // ssthresh is not touched: after SYN timeouts it keeps what tcp_enter_loss() set (tcp_init_metrics()
         // restores no ssthresh with tcp_no_ssthresh_metrics_save = 1).
