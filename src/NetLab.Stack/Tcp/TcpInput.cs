@@ -337,7 +337,7 @@ public sealed partial class TcpSocket
         {
             if (!rst)
             {
-                if (seg.Has(TcpFlags.Syn)) { SendChallengeAck(); return false; }
+                if (seg.Has(TcpFlags.Syn)) { SynChallenge(); return false; }
                 _host.TcpExtStats.Inc(TcpExtMib.PAWSEstab);
                 SendDupAck(ref seg);
                 return false;
@@ -348,16 +348,21 @@ public sealed partial class TcpSocket
         bool beyond = SeqNum.After(seg.Seq, _rcvNxt + ReceiveWindow);
         if (old || beyond)
         {
-            if (rst) return false;
-            if (seg.Has(TcpFlags.Syn)) { SendChallengeAck(); return false; }
+            if (rst)
+            {
+                if (ResetCheck(seg.Seq)) ResetReceived();
+                return false;
+            }
+            if (seg.Has(TcpFlags.Syn)) { SynChallenge(); return false; }
             if (beyond) _host.TcpExtStats.Inc(TcpExtMib.BeyondWindow);
             SendDupAck(ref seg);
             return false;
         }
         if (rst)
         {
-            // RFC 5961 §3.2: only an exact match resets; any other in-window RST earns a challenge ACK.
-            if (seg.Seq == _rcvNxt || (State is TcpState.CloseWait or TcpState.LastAck or TcpState.Closing && seg.Seq == _rcvNxt - 1))
+            // RFC 5961 §3.2: only an exact match resets (RCV.NXT, RCV.NXT - 1 after a FIN, or the right edge of the
+            // highest SACK block); any other in-window RST earns a challenge ACK.
+            if (seg.Seq == _rcvNxt || ResetCheck(seg.Seq) || (_sackOk && _numSacks > 0 && seg.Seq == HighestSackEnd()))
                 ResetReceived();
             else SendChallengeAck();
             return false;
@@ -373,12 +378,33 @@ public sealed partial class TcpSocket
             if (State == TcpState.SynRecv && seg.Has(TcpFlags.Ack) && seg.Seq + 1 == seg.EndSeq && seg.Seq + 1 == _rcvNxt
                 && seg.Repr.Ack == _sndNxt)
                 return true;
-            _host.TcpStats.Inc(TcpMib.InErrs);
-            _host.TcpExtStats.Inc(TcpExtMib.TCPSYNChallenge);
-            SendChallengeAck();
+            SynChallenge();
             return false;
         }
         return true;
+    }
+
+    /// <summary>
+    /// tcp_validate_incoming()'s syn_challenge: TCPSYNChallenge and a challenge ACK; Tcp InErrs only on the
+    /// ESTABLISHED path (tcp_rcv_established passes syn_inerr = 1, tcp_rcv_state_process 0).
+    /// </summary>
+    private void SynChallenge()
+    {
+        if (State == TcpState.Established) _host.TcpStats.Inc(TcpMib.InErrs);
+        _host.TcpExtStats.Inc(TcpExtMib.TCPSYNChallenge);
+        SendChallengeAck();
+    }
+
+    /// <summary>tcp_reset_check(): a RST at rcv_nxt - 1 after the peer's FIN (CLOSE_WAIT, LAST_ACK, CLOSING).</summary>
+    private bool ResetCheck(SeqNum seq) =>
+        seq == _rcvNxt - 1 && State is TcpState.CloseWait or TcpState.LastAck or TcpState.Closing;
+
+    private SeqNum HighestSackEnd()
+    {
+        var max = _selectiveAcks[0].End;
+        for (int i = 1; i < _numSacks; i++)
+            if (SeqNum.After(_selectiveAcks[i].End, max)) max = _selectiveAcks[i].End;
+        return max;
     }
 
     /// <summary>tcp_paws_reject() with TCP_PAWS_WINDOW 1; RSTs pass once ts_recent is older than TCP_PAWS_MSL.</summary>
