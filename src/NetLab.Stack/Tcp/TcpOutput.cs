@@ -35,8 +35,8 @@ public sealed partial class TcpSocket
         var syn = new TxSeg { Seq = _iss, EndSeq = _iss + 1, Flags = TcpFlags.Syn };
         _rtx.Add(syn);
         _packetsOut++;
-        _sndNxt = _iss + 1;
         TransmitSeg(ref _rtx.Tail, retransmission: false);
+        _sndNxt = _iss + 1; // after the transmit, "in order to make this packet get counted in tcpOutSegs"
         _retransStampUs = NowUs;
         ResetRetransmitTimer(TimerKind.Retrans, _rto);
     }
@@ -200,7 +200,9 @@ public sealed partial class TcpSocket
         repr.Emit(pkt.Data, LocalAddress, RemoteAddress);
         pkt.TransportOffset = pkt.DataOffset;
         if ((flags & TcpFlags.Ack) != 0) EventAckSent();
-        _host.TcpStats.Inc(TcpMib.OutSegs);
+        // __tcp_transmit_skb(): OutSegs counts new sequence space and pure control segments, not retransmissions.
+        var endSeq = seq + len + ((flags & TcpFlags.Syn) != 0 ? 1 : 0) + ((flags & TcpFlags.Fin) != 0 ? 1 : 0);
+        if (SeqNum.After(endSeq, _sndNxt) || seq == endSeq) _host.TcpStats.Inc(TcpMib.OutSegs);
         if ((flags & TcpFlags.Rst) != 0) _host.TcpStats.Inc(TcpMib.OutRsts);
         _segsOut++;
         return _host.Ipv4.Output(pkt, new IpSendParams(LocalAddress, RemoteAddress, IpProtocol.Tcp, Ttl, Tos,
@@ -426,7 +428,7 @@ public sealed partial class TcpSocket
         _totalRetrans++;
         _host.TcpStats.Inc(TcpMib.RetransSegs);
         if ((seg.Flags & TcpFlags.Syn) != 0) _host.TcpExtStats.Inc(TcpExtMib.TCPSynRetrans);
-        if (_retransStampUs == 0) _retransStampUs = seg.TxUs;
+        if (_retransStampUs < 0) _retransStampUs = seg.TxUs;
         if (!_undoMarkerSet) { } else if (_undoRetrans >= 0) _undoRetrans++;
         return true;
     }

@@ -52,7 +52,7 @@ public sealed partial class TcpSocket
     private int _retransmits;        // icsk_retransmits
     private int _totalRto;
     private int _totalRetrans;
-    private long _retransStampUs;    // retrans_stamp (0 = none)
+    private long _retransStampUs = -1; // retrans_stamp; -1 = none (Linux uses 0, but virtual time starts at 0)
     private long _minRttUs = long.MaxValue;
     private long _rcvTstampUs;       // rcv_tstamp: last ACK received
     private long _lsndtimeUs;        // lsndtime: last data sent
@@ -126,6 +126,7 @@ public sealed partial class TcpSocket
     private bool _noDelay, _cork, _keepOpen;
     private int _keepIdle, _keepIntvl, _keepCnt, _synCnt, _userTimeoutMs;
     private bool _closed, _everConnected, _bindLocked, _connectFailed;
+    private int _writePending;      // sk_write_pending: writers blocked until the connection is established
     private Errno _skErr, _skErrSoft;
 
     // Listening (icsk_accept_queue).

@@ -20,6 +20,7 @@ public sealed partial class TcpSocket : IDisposable
     // include/net/tcp.h constants.
     internal const long TcpTimeoutInitUs = 1_000_000;      // TCP_TIMEOUT_INIT
     internal const long TcpTimeoutFallbackUs = 3_000_000;  // TCP_TIMEOUT_FALLBACK
+    internal const long TcpTimeoutMinUs = 2_000;           // TCP_TIMEOUT_MIN: 2 jiffies at HZ = 1000
     internal const long TcpDelackMinUs = 40_000;           // TCP_DELACK_MIN = TCP_ATO_MIN
     internal const long TcpDelackMaxUs = 200_000;          // TCP_DELACK_MAX
     internal const long TcpTimewaitLenUs = 60_000_000;     // TCP_TIMEWAIT_LEN
@@ -374,9 +375,14 @@ public sealed partial class TcpSocket : IDisposable
     /// <summary>send() that blocks until every byte is queued (sk_stream_wait_memory); throws on errors (EPIPE, ECONNRESET).</summary>
     public async Task SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
-        // Like tcp_sendmsg_locked(), wait for the connection first (sk_stream_wait_connect).
+        // Like tcp_sendmsg_locked(), wait for the connection first (sk_stream_wait_connect), counted in
+        // sk_write_pending so that the SYN-ACK's ACK waits for this data.
         while (State is TcpState.SynSent or TcpState.SynRecv && _skErr == Errno.None)
-            await _wait.WaitAsync(cancellationToken);
+        {
+            _writePending++;
+            try { await _wait.WaitAsync(cancellationToken); }
+            finally { _writePending--; }
+        }
         while (!data.IsEmpty)
         {
             var err = TrySend(data.Span, out int n);

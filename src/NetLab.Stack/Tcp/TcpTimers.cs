@@ -98,7 +98,7 @@ public sealed partial class TcpSocket
 
     private long ClampRtoToUserTimeout(long rto)
     {
-        if (_userTimeoutMs == 0 || _retransStampUs == 0) return rto;
+        if (_userTimeoutMs == 0 || _retransStampUs < 0) return rto;
         long remaining = _retransStampUs + _userTimeoutMs * 1000L - NowUs;
         return Math.Max(1000, Math.Min(rto, remaining));
     }
@@ -137,7 +137,7 @@ public sealed partial class TcpSocket
             // The peer shrank its window to zero under data in flight: probe by retransmitting the head.
             long sinceAck = NowUs - _rcvTstampUs;
             long rtoMax2 = 2 * RtoMaxUs;
-            if (sinceAck > rtoMax2 && _retransStampUs != 0 && NowUs - _retransStampUs > rtoMax2)
+            if (sinceAck > rtoMax2 && _retransStampUs >= 0 && NowUs - _retransStampUs > rtoMax2)
             {
                 WriteErr();
                 return;
