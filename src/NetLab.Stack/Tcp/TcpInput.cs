@@ -71,6 +71,7 @@ public sealed partial class TcpSocket
             if (acked == -2) SendChallengeAck();
             return false;
         }
+        RcvRttMeasureTs(ref seg);
         switch (State)
         {
             case TcpState.SynRecv:
@@ -234,6 +235,8 @@ public sealed partial class TcpSocket
         if (_tstampOk)
         {
             _tcpHeaderLen = 32;
+            // Linux: advmss -= TCPOLEN_TSTAMP_ALIGNED, so rcv_mss, window_clamp and rcvq_space count 1448, not 1460.
+            if (State == TcpState.SynSent && seg.Has(TcpFlags.Ack)) _advmss -= 12;
             _tsRecent = seg.TsVal;
             _tsRecentStampUs = NowUs;
         }
@@ -734,66 +737,76 @@ public sealed partial class TcpSocket
 
     // ------------------------------------------------------------------ receiving data
 
-    /// <summary>tcp_data_queue(): in-order data to the receive queue, duplicates D-SACKed, the rest out of order.</summary>
+    /// <summary>
+    /// tcp_data_queue(): in-order data to the receive queue, duplicates D-SACKed, the rest out of order. A pending
+    /// D-SACK not yet sent is forgotten first (tp->rx_opt.dsack = 0), as Linux does.
+    /// </summary>
     private void DataQueue(ref TcpSegment seg)
     {
         bool fin = seg.Has(TcpFlags.Fin);
         int len = seg.Length;
         if (len == 0 && !fin) return;
+        _dsackPending = false;
         if (seg.Seq == _rcvNxt)
         {
             if (ReceiveWindow == 0 && len > 0)
             {
-                // tcp_data_queue(): no room at all — drop, ACK at once (the peer learns the zero window).
+                // No room at all: drop; the ACK that follows tells the peer the window is still zero. A bare FIN
+                // is accepted (some stacks send one in a loop into a zero window).
                 _host.TcpExtStats.Inc(TcpExtMib.TCPZeroWindowDrop);
-                EnterQuickackMode(TcpMaxQuickacks);
-                ScheduleAck();
+                OutOfWindow();
                 return;
             }
-            QueueInOrder(seg.Packet.Data[..len], fin);
+            QueueInOrder(seg.Packet.Data[..len], fin, ref seg);
             return;
         }
         if (!SeqNum.After(seg.EndSeq, _rcvNxt))
         {
-            // A retransmission of data we have: D-SACK it and ACK at once.
+            // A retransmission of data we have (the second most common case): D-SACK it and ACK at once.
             _host.TcpExtStats.Inc(TcpExtMib.DelayedACKLost);
             DsackSet(seg.Seq, seg.EndSeq);
-            EnterQuickackMode(TcpMaxQuickacks);
-            ScheduleAck();
+            OutOfWindow();
             return;
         }
         if (!SeqNum.Before(seg.Seq, _rcvNxt + ReceiveWindow))
         {
-            EnterQuickackMode(TcpMaxQuickacks);
-            ScheduleAck();
+            OutOfWindow(); // beyond the window, e.g. a zero-window probe with data
             return;
         }
         if (SeqNum.Before(seg.Seq, _rcvNxt))
         {
-            // Partly old: D-SACK the old part, queue the new.
+            // Partly old: D-SACK the old part, queue the rest (unless the window is closed).
             DsackSet(seg.Seq, _rcvNxt);
-            int skip = _rcvNxt - seg.Seq;
             if (ReceiveWindow == 0)
             {
-                EnterQuickackMode(TcpMaxQuickacks);
-                ScheduleAck();
+                _host.TcpExtStats.Inc(TcpExtMib.TCPZeroWindowDrop);
+                OutOfWindow();
                 return;
             }
-            QueueInOrder(seg.Packet.Data.Slice(skip, len - skip), fin);
+            int skip = _rcvNxt - seg.Seq;
+            QueueInOrder(seg.Packet.Data.Slice(skip, len - skip), fin, ref seg);
             return;
         }
         DataQueueOfo(ref seg);
     }
 
-    private void QueueInOrder(ReadOnlySpan<byte> data, bool fin)
+    /// <summary>tcp_data_queue()'s out_of_window: quick-ACK mode and an ACK owed (sent by tcp_ack_snd_check).</summary>
+    private void OutOfWindow()
+    {
+        EnterQuickackMode(TcpMaxQuickacks);
+        ScheduleAck();
+    }
+
+    /// <summary>tcp_data_queue()'s queue_and_out: append, tcp_event_data_recv, FIN, the out-of-order queue, SACKs.</summary>
+    private void QueueInOrder(ReadOnlySpan<byte> data, bool fin, ref TcpSegment seg)
     {
         if (data.Length > 0)
         {
             _rcvQueue.Append(data);
             _bytesReceived += data.Length;
+            _rcvNxt += data.Length;
+            EventDataRecv(ref seg);
         }
-        _rcvNxt += data.Length;
-        EventDataRecv(data.Length);
         if (fin) Fin();
         if (_ofo.Count > 0)
         {
@@ -801,72 +814,129 @@ public sealed partial class TcpSocket
             if (_ofo.Count == 0) _ackPending |= AckNow; // RFC 5681 §4.2: ACK at once when a hole fills
         }
         if (_numSacks > 0) SackRemove();
-        if (data.Length > 0 && (_rcvQueue.Count >= _rcvLowat || ReceiveWindow <= _rcvMss) || fin) WakeUp();
+        // tcp_data_ready(): wake the reader at SO_RCVLOWAT, when the window is nearly closed, or at EOF.
+        int avail = _rcvQueue.Count;
+        if (avail > 0 && (avail >= _rcvLowat || ReceiveWindow <= _rcvMss) || _finReceived) WakeUp();
     }
 
     /// <summary>tcp_ofo_queue(): move segments that are now in order from the out-of-order queue.</summary>
     private void OfoQueue()
     {
+        var dsackHigh = _rcvNxt;
         while (_ofo.Count > 0)
         {
             var o = _ofo[0];
             if (SeqNum.After(o.Seq, _rcvNxt)) break;
+            if (SeqNum.Before(o.Seq, dsackHigh))
+                DsackExtend(o.Seq, SeqNum.Before(o.EndSeq, dsackHigh) ? o.EndSeq : dsackHigh);
             _ofo.RemoveAt(0);
             if (!SeqNum.After(o.EndSeq, _rcvNxt))
             {
-                DsackExtend(o.Seq, o.EndSeq);
                 o.Payload.Dispose();
                 continue;
             }
             int skip = _rcvNxt - o.Seq;
-            var data = o.Payload.Data[skip..];
-            if (data.Length > 0)
+            int dataEnd = o.Payload.Length;
+            if (skip < dataEnd)
             {
-                _rcvQueue.Append(data);
-                _bytesReceived += data.Length;
-                _rcvNxt += data.Length;
+                _rcvQueue.Append(o.Payload.Data[skip..]);
+                _bytesReceived += dataEnd - skip;
+                _rcvNxt += dataEnd - skip;
             }
             o.Payload.Dispose();
-            if (o.Fin) { Fin(); break; }
+            if (o.Fin)
+            {
+                Fin(); // purges the rest of the queue
+                break;
+            }
         }
     }
 
     /// <summary>
-    /// tcp_data_queue_ofo(): keep a segment past a hole (its packet, trimmed to the payload), merge
-    /// overlaps, and update the SACK blocks (tcp_sack_new_ofo_skb). Takes the packet from the caller.
+    /// tcp_data_queue_ofo(): keep a segment past a hole (its packet, trimmed to the payload), drop or trim what is
+    /// already held (D-SACK, TCPOFOMerge), update the SACK blocks (tcp_sack_new_ofo_skb), grow the window and the
+    /// buffer as Linux does for SACK peers. Takes the packet from the caller.
     /// </summary>
     private void DataQueueOfo(ref TcpSegment seg)
     {
+        MeasureRcvMss(ref seg);
+        ScheduleAck();
         _host.TcpExtStats.Inc(TcpExtMib.TCPOFOQueue);
         var seq = seg.Seq;
         var end = seg.EndSeq;
         bool fin = seg.Has(TcpFlags.Fin);
-        // Find the insertion point; drop what is already held (D-SACK), trim overlaps at the front.
-        int i = 0;
-        while (i < _ofo.Count && SeqNum.Before(_ofo[i].Seq, seq)) i++;
-        if (i > 0 && !SeqNum.Before(_ofo[i - 1].EndSeq, end))
+        bool kept = true;
+        if (_ofo.Count == 0)
         {
-            _host.TcpExtStats.Inc(TcpExtMib.TCPOFOMerge);
-            DsackSet(seq, end);
-            ScheduleAck();
-            _ackPending |= AckNow;
+            // The first out-of-order segment: one SACK block.
+            if (_sackOk)
+            {
+                _numSacks = 1;
+                _selectiveAcks[0] = new SackBlock(seq, end);
+            }
+            InsertOfo(0, ref seg, seq, end, fin);
+            if (_sackOk) GrowWindow(seg.Length);
+            RcvbufGrow();
             return;
         }
-        // Remove queued segments the new one covers entirely.
-        while (i < _ofo.Count && !SeqNum.After(_ofo[i].EndSeq, end) && !SeqNum.Before(_ofo[i].Seq, seq))
+        // The segment that starts at or before seq and still covers it (the rb-tree walk's overlap case).
+        int i = _ofo.Count;
+        while (i > 0 && SeqNum.After(_ofo[i - 1].Seq, seq)) i--;
+        int at = i; // insertion point: after every segment starting at or before seq
+        if (i > 0 && SeqNum.Before(seq, _ofo[i - 1].EndSeq))
         {
-            DsackExtend(_ofo[i].Seq, _ofo[i].EndSeq);
-            _host.TcpExtStats.Inc(TcpExtMib.TCPOFOMerge);
-            _ofo[i].Payload.Dispose();
-            _ofo.RemoveAt(i);
+            var skb1 = _ofo[i - 1];
+            if (!SeqNum.After(end, skb1.EndSeq))
+            {
+                // All of it is already here.
+                _host.TcpExtStats.Inc(TcpExtMib.TCPOFOMerge);
+                DsackSet(seq, end);
+                kept = false;
+            }
+            else if (SeqNum.After(seq, skb1.Seq))
+            {
+                DsackSet(seq, skb1.EndSeq); // partial overlap: both kept
+            }
+            else
+            {
+                // Same start, and this one covers it: replace.
+                DsackExtend(skb1.Seq, skb1.EndSeq);
+                _host.TcpExtStats.Inc(TcpExtMib.TCPOFOMerge);
+                skb1.Payload.Dispose();
+                _ofo.RemoveAt(i - 1);
+                at = i - 1;
+            }
         }
+        if (kept)
+        {
+            InsertOfo(at, ref seg, seq, end, fin);
+            // merge_right: drop segments the new one covers, D-SACK what overlaps.
+            while (at + 1 < _ofo.Count)
+            {
+                var next = _ofo[at + 1];
+                if (!SeqNum.After(end, next.Seq)) break;
+                if (SeqNum.Before(end, next.EndSeq))
+                {
+                    DsackExtend(next.Seq, end);
+                    break;
+                }
+                DsackExtend(next.Seq, next.EndSeq);
+                _host.TcpExtStats.Inc(TcpExtMib.TCPOFOMerge);
+                next.Payload.Dispose();
+                _ofo.RemoveAt(at + 1);
+            }
+        }
+        if (_sackOk) SackNewOfo(seq, end);
+        if (kept && _sackOk) GrowWindow(seg.Length);
+        RcvbufGrow();
+    }
+
+    private void InsertOfo(int index, ref TcpSegment seg, SeqNum seq, SeqNum end, bool fin)
+    {
         var pkt = seg.Packet;
         pkt.Trim(seg.Length);
-        _ofo.Insert(i, new OfoSegment { Seq = seq, EndSeq = end, Payload = pkt, Fin = fin });
+        _ofo.Insert(index, new OfoSegment { Seq = seq, EndSeq = end, Payload = pkt, Fin = fin });
         seg.Packet = null!; // ownership moved to the queue
-        SackNewOfo(seq, end);
-        ScheduleAck();
-        _ackPending |= AckNow;
     }
 
     /// <summary>tcp_fin(): the peer has finished sending (§4.2 of docs/reference/linux-tcp.md).</summary>
@@ -880,7 +950,7 @@ public sealed partial class TcpSocket
         {
             case TcpState.SynRecv or TcpState.Established:
                 SetState(TcpState.CloseWait);
-                _pingpong = 1; // the ACK of the FIN waits to ride on our own FIN
+                _pingpong = PingpongThresh; // the ACK of the FIN waits to ride on our own FIN
                 break;
             case TcpState.FinWait1:
                 SendAck();
@@ -896,37 +966,70 @@ public sealed partial class TcpSocket
         WakeUp();
     }
 
-    /// <summary>tcp_event_data_recv(): the delayed-ACK estimator (ato) and quick-ACK credit.</summary>
-    private void EventDataRecv(int len)
+    /// <summary>tcp_pingpong_thresh: replies needed to enter interactive mode (1 since Linux 6.2).</summary>
+    private const int PingpongThresh = 1;
+
+    private bool InPingpongMode => _pingpong >= PingpongThresh;
+
+    /// <summary>Linux's jiffies at HZ = 1000: the delayed-ACK machinery counts whole milliseconds.</summary>
+    private static long Jiffies(long us) => us / 1000;
+
+    /// <summary>tcp_event_data_recv(): the delayed-ACK estimator (ato) and quick-ACK credit, for in-order data.</summary>
+    private void EventDataRecv(ref TcpSegment seg)
     {
         ScheduleAck();
-        MeasureRcvMss(len);
+        MeasureRcvMss(ref seg);
         RcvRttMeasure();
-        long now = NowUs;
+        long now = Jiffies(NowUs);
         if (_ato == 0)
         {
+            // The first data segment: start the delayed-ACK engine in quick-ACK mode.
             IncrQuickack(TcpMaxQuickacks);
             _ato = TcpDelackMinUs;
         }
         else
         {
-            long m = now - _lrcvtimeUs;
+            long m = (now - _lrcvtimeJiffies) * 1000;
             if (m <= TcpDelackMinUs / 2) _ato = (_ato >> 1) + TcpDelackMinUs / 2;
             else if (m < _ato) _ato = Math.Min((_ato >> 1) + m, _rto);
-            else if (m > _rto) IncrQuickack(TcpMaxQuickacks);
+            else if (m > _rto) IncrQuickack(TcpMaxQuickacks); // a long gap: the sender failed to restart its window
         }
-        _lrcvtimeUs = now;
-        if (len >= 128) GrowWindow(len);
+        _lrcvtimeJiffies = now;
+        _lrcvtimeUs = NowUs;
+        if (seg.Length >= 128) GrowWindow(seg.Length);
     }
 
-    /// <summary>tcp_measure_rcv_mss(): learn the peer's segment size; short segments mark ACK_PUSHED.</summary>
-    private void MeasureRcvMss(int len)
+    /// <summary>
+    /// tcp_measure_rcv_mss(): learn the peer's segment size. A full-sized segment with PSH, or a short one, marks
+    /// ICSK_ACK_PUSHED (PUSHED2 the second time), which lets tcp_cleanup_rbuf() ACK as soon as the reader drains
+    /// the queue. Short segments of a constant size (the header plus one size seen twice) become the new rcv_mss.
+    /// </summary>
+    private void MeasureRcvMss(ref TcpSegment seg)
     {
-        if (len >= _rcvMss) _rcvMss = Math.Min(len, _advmss);
-        else if (len > 0)
+        int lss = _lastSegSize;
+        _lastSegSize = 0;
+        int len = seg.Length;
+        if (len >= _rcvMss)
         {
-            _ackPending |= (_ackPending & AckPushed) != 0 ? AckPushed2 : AckPushed;
+            // scaling_ratio is fixed at 1/2 in NetLab (no skb truesize), so nothing else changes here.
+            _rcvMss = Math.Min(len, _advmss);
+            if (seg.Has(TcpFlags.Psh)) _ackPending |= AckPushed;
+            return;
         }
+        len += seg.Repr.HeaderLength;
+        const TcpFlags remnant = TcpFlags.Fin | TcpFlags.Urg | TcpFlags.Syn | TcpFlags.Psh; // TCP_REMNANT
+        if (len >= TcpMssDefault + 20 || (len >= TcpMinMss + 20 && (seg.Repr.Flags & remnant) == 0))
+        {
+            len -= _tcpHeaderLen;
+            _lastSegSize = len;
+            if (len == lss)
+            {
+                _rcvMss = len;
+                return;
+            }
+        }
+        if ((_ackPending & AckPushed) != 0) _ackPending |= AckPushed2;
+        _ackPending |= AckPushed;
     }
 
     /// <summary>tcp_grow_window(): raise rcv_ssthresh by up to two segments per full segment received.</summary>
@@ -934,6 +1037,7 @@ public sealed partial class TcpSocket
     {
         int room = Math.Min(_windowClamp, Space) - _rcvSsthresh;
         if (room <= 0) return;
+        // tcp_win_from_space(truesize) <= len always holds at NetLab's fixed ratio of 1/2: incr = 2·advmss.
         int incr = Math.Max(2 * _advmss, 2 * len);
         _rcvSsthresh += Math.Min(room, incr);
         _quick |= 1;
@@ -956,39 +1060,106 @@ public sealed partial class TcpSocket
         _ato = TcpDelackMinUs;
     }
 
-    private bool InQuickackMode => _quick > 0 && _pingpong == 0;
+    private bool InQuickackMode => _quick > 0 && !InPingpongMode;
 
     private void ScheduleAck() => _ackPending |= AckSched;
 
-    /// <summary>__tcp_ack_snd_check(): ACK now (two full segments, quick-ACK mode, a hole) or delay it.</summary>
+    /// <summary>
+    /// tcp_ack_snd_check() / __tcp_ack_snd_check(): ACK now (more than one full segment unacknowledged while the
+    /// reader keeps up, quick-ACK mode, ICSK_ACK_NOW), delay it, or — with out-of-order data — send the first three
+    /// dup ACKs for a given rcv_nxt at once and compress the rest (SACK compression, tcp_comp_sack_*).
+    /// </summary>
     private void AckSndCheck()
     {
-        if ((_ackPending & AckSched) == 0) return;
+        if ((_ackPending & AckSched) == 0) return; // a data segment already carried it
         bool twoSegments = (_rcvNxt - _rcvWup) > _rcvMss
-            && (_rcvQueue.Count < _rcvLowat || SelectWindowRaw() >= _rcvWnd);
-        if (twoSegments || InQuickackMode || (_ackPending & AckNow) != 0 || _ofo.Count > 0)
+            && (_rcvNxt - _copiedSeq < _rcvLowat || SelectWindowRaw() >= _rcvWnd);
+        if (twoSegments || InQuickackMode || (_ackPending & AckNow) != 0)
         {
             SendAck();
             return;
         }
-        SendDelayedAck();
+        if (_ofo.Count == 0)
+        {
+            SendDelayedAck();
+            return;
+        }
+        var sys = _host.TcpSysctl;
+        if (!_sackOk || _compressedAck >= sys.TcpCompSackNr)
+        {
+            SendAck();
+            return;
+        }
+        if (_compressedAckRcvNxt != _rcvNxt)
+        {
+            _compressedAckRcvNxt = _rcvNxt;
+            _dupAckCounter = 0;
+        }
+        if (_dupAckCounter < 3) // TCP_FASTRETRANS_THRESH
+        {
+            _dupAckCounter++;
+            SendAck();
+            return;
+        }
+        _compressedAck++;
+        if (_compressedAckAt != 0) return;
+        // 5 % of the RTT (the receiver's estimate, or srtt when smaller), at most tcp_comp_sack_delay_ns.
+        long rtt8 = _rcvRttUs;
+        if (_srttUs != 0 && _srttUs < rtt8) rtt8 = _srttUs;
+        long delayNs = Math.Min(sys.TcpCompSackDelayNs, rtt8 * 125 / 20);
+        _compressedAckAt = _host.Now.Nanoseconds + delayNs;
+        _compressedAckTimer ??= new Core.Time.SimTimer(_host.Scheduler, OnCompressedAckTimer);
+        _compressedAckTimer.Arm(new Core.Time.SimTime(_compressedAckAt));
     }
 
-    /// <summary>tcp_send_delayed_ack(): arm the delayed-ACK timer at ato, bounded as Linux bounds it.</summary>
+    /// <summary>tcp_compressed_ack_kick(): the compression timer sends the one ACK that stands for the others.</summary>
+    private void OnCompressedAckTimer()
+    {
+        if (_compressedAckAt == 0 || State == TcpState.Close) return;
+        _compressedAckAt = 0;
+        if (_compressedAck > 0)
+        {
+            _compressedAck--;
+            SendAck();
+        }
+    }
+
+    /// <summary>tcp_sack_compress_send_ack(): flush compressed ACKs now (TCPAckCompressed counts the others).</summary>
+    private void SackCompressSendAck()
+    {
+        if (_compressedAck == 0) return;
+        _compressedAckAt = 0;
+        _compressedAckTimer?.Cancel();
+        _host.TcpExtStats.Add(TcpExtMib.TCPAckCompressed, _compressedAck - 1);
+        _compressedAck = 0;
+        SendAck();
+    }
+
+    /// <summary>
+    /// tcp_send_delayed_ack(): arm the delayed-ACK timer at ato, bounded by 200 ms (interactive or pushed data) or
+    /// 500 ms, by max(srtt, 40 ms), and always by tcp_delack_max() = min(200 ms, rto_min − 1 jiffy) = 199 ms.
+    /// </summary>
     private void SendDelayedAck()
     {
         long ato = _ato;
         if (ato > TcpDelackMinUs)
         {
-            long maxAto = 500_000;
-            if (_pingpong > 0 || (_ackPending & AckPushed) != 0) maxAto = TcpDelackMaxUs;
-            if (_srttUs != 0) maxAto = Math.Min(maxAto, Math.Max(_srttUs >> 3, TcpDelackMinUs));
+            long maxAto = 500_000; // HZ / 2
+            if (InPingpongMode || (_ackPending & AckPushed) != 0) maxAto = TcpDelackMaxUs;
+            if (_srttUs != 0)
+            {
+                long rtt = Math.Max(((_srttUs >> 3) + 999) / 1000 * 1000, TcpDelackMinUs); // usecs_to_jiffies rounds up
+                if (rtt < maxAto) maxAto = rtt;
+            }
             ato = Math.Min(ato, maxAto);
         }
-        ato = Math.Min(ato, Math.Min(TcpDelackMaxUs, _host.TcpSysctl.TcpRtoMinUs - 1000));
+        long rtoMin = _host.TcpSysctl.TcpRtoMinUs;
+        long delackMax = Math.Min(TcpDelackMaxUs, (Math.Max((rtoMin + 999) / 1000, 2) - 1) * 1000); // tcp_delack_max()
+        ato = Math.Min(ato, delackMax);
         long timeout = NowUs + ato;
         if ((_ackPending & AckTimer) != 0 && _delackAt != 0)
         {
+            // The timer is about to expire anyway: ACK now.
             if (_delackAt <= NowUs + (ato >> 2))
             {
                 SendAck();
@@ -1001,8 +1172,9 @@ public sealed partial class TcpSocket
     }
 
     /// <summary>
-    /// __tcp_cleanup_rbuf(): after the application reads, ACK at once if an ACK is owed for two segments or
-    /// for a pushed segment that emptied the queue, or send a window update when the window can double.
+    /// __tcp_cleanup_rbuf(): after the application reads, ACK at once if an ACK is owed for more than one segment,
+    /// or the read emptied the receive memory after pushed data (PUSHED2, or PUSHED outside interactive mode); else
+    /// send a window update when the window can at least double.
     /// </summary>
     private void CleanupRbuf(int copied)
     {
@@ -1010,9 +1182,9 @@ public sealed partial class TcpSocket
         bool timeToAck = false;
         if ((_ackPending & AckSched) != 0)
         {
+            bool empty = _rcvQueue.Count == 0 && _ofo.Count == 0; // !sk_rmem_alloc
             if ((_rcvNxt - _rcvWup) > _rcvMss
-                || (copied > 0 && _rcvQueue.Count == 0
-                    && ((_ackPending & AckPushed2) != 0 || ((_ackPending & AckPushed) != 0 && _pingpong == 0))))
+                || (copied > 0 && ((_ackPending & AckPushed2) != 0 || ((_ackPending & AckPushed) != 0 && !InPingpongMode)) && empty))
                 timeToAck = true;
         }
         if (!timeToAck && copied > 0 && (_shutdown & RcvShutdown) == 0)
@@ -1027,51 +1199,76 @@ public sealed partial class TcpSocket
         if (timeToAck) SendAck();
     }
 
-    /// <summary>tcp_rcv_rtt_measure(): the receiver's RTT estimate, one sample per window of data.</summary>
+    /// <summary>tcp_rcv_rtt_update(): a new minimum always; with timestamps smoothed (7/8), only with an empty queue.</summary>
+    private void RcvRttUpdate(long sampleUs, bool winDep)
+    {
+        long old = _rcvRttUs;
+        long m = sampleUs << 3;
+        long next;
+        if (old == 0 || m < old) next = m;
+        else
+        {
+            if (winDep) return;
+            if (_rcvNxt != _copiedSeq) return;
+            next = old - (old >> 3) + sampleUs;
+        }
+        _rcvRttUs = next;
+    }
+
+    /// <summary>tcp_rcv_rtt_measure(): one sample per window of data, the time to receive rcv_wnd bytes.</summary>
     private void RcvRttMeasure()
     {
         long now = NowUs;
-        if (_rcvRttTimeUs == 0) { _rcvRttSeq = _rcvNxt + _rcvWnd; _rcvRttTimeUs = now; return; }
-        if (SeqNum.Before(_rcvNxt, _rcvRttSeq)) return;
-        long sample = now - _rcvRttTimeUs;
-        if (sample > 0)
+        if (_rcvRttTimeUs != 0)
         {
-            if (_rcvRttUs == 0) _rcvRttUs = sample << 3;
-            else
-            {
-                long m = sample - (_rcvRttUs >> 3);
-                _rcvRttUs += m;
-            }
+            if (SeqNum.Before(_rcvNxt, _rcvRttSeq)) return;
+            RcvRttUpdate(Math.Max(now - _rcvRttTimeUs, 1), winDep: true);
         }
         _rcvRttSeq = _rcvNxt + _rcvWnd;
         _rcvRttTimeUs = now;
     }
 
-    /// <summary>tcp_rcv_space_adjust() (6.17, tcp_rcvbuf_grow): grow the buffer to twice what the reader consumed per RTT.</summary>
+    /// <summary>tcp_rcv_rtt_measure_ts(): a sample from the TSecr of a full-sized segment, once per new TSecr.</summary>
+    private void RcvRttMeasureTs(ref TcpSegment seg)
+    {
+        if (!seg.SawTimestamp || seg.TsEcr == _rcvRttLastTsecr) return;
+        _rcvRttLastTsecr = seg.TsEcr;
+        if (seg.EndSeq - seg.Seq < _rcvMss || seg.TsEcr == 0) return;
+        long delta = (long)(uint)(TsNow - seg.TsEcr);
+        if (delta > 0 && delta < int.MaxValue / 1000) RcvRttUpdate(delta * 1000, winDep: false);
+    }
+
+    /// <summary>
+    /// tcp_rcv_space_adjust(): at most once per receiver RTT, when the application read more than rcvq_space in
+    /// it, grow the receive buffer (tcp_rcvbuf_grow: twice that per RTT, as window; sk_rcvbuf is twice the window
+    /// at NetLab's fixed scaling ratio) up to tcp_rmem[2].
+    /// </summary>
     private void RcvSpaceAdjust()
     {
-        if (_rcvRttUs == 0) return;
         long now = NowUs;
-        if (now - _rcvqTimeUs < _rcvRttUs >> 3) return;
+        if (_rcvRttUs == 0 || now - _rcvqTimeUs < _rcvRttUs >> 3) return;
         int copied = (_copiedSeq - _rcvqSeq) - (_rcvNxt - _copiedSeq);
         if (copied > _rcvqSpace)
         {
-            int old = _rcvqSpace;
             _rcvqSpace = copied;
-            if (_host.TcpSysctl.TcpModerateRcvbuf != 0 && !_rcvBufLocked)
-            {
-                long rcvwin = 2L * copied;
-                if (old > 0) rcvwin += 2 * rcvwin * (copied - old) / old;
-                long rcvbuf = Math.Min(rcvwin * 2, _host.TcpSysctl.TcpRmem[2]);
-                if (rcvbuf > _rcvBuf)
-                {
-                    _rcvBuf = (int)rcvbuf;
-                    _windowClamp = FullSpace;
-                }
-            }
+            RcvbufGrow();
         }
         _rcvqSeq = _copiedSeq;
         _rcvqTimeUs = now;
+    }
+
+    /// <summary>tcp_rcvbuf_grow(): room for twice rcvq_space (plus the out-of-order span), window_clamp follows.</summary>
+    private void RcvbufGrow()
+    {
+        if (_host.TcpSysctl.TcpModerateRcvbuf == 0 || _rcvBufLocked || _rcvqSpace == 0) return;
+        long rcvwin = (long)_rcvqSpace << 1;
+        if (_ofo.Count > 0) rcvwin += _ofo[^1].EndSeq - _rcvNxt;
+        long rcvbuf = Math.Min(rcvwin * 2, _host.TcpSysctl.TcpRmem[2]); // tcp_space_from_win()
+        if (rcvbuf > _rcvBuf)
+        {
+            _rcvBuf = (int)rcvbuf;
+            _windowClamp = FullSpace;
+        }
     }
 
     // ------------------------------------------------------------------ SACK and D-SACK generation
@@ -1085,46 +1282,65 @@ public sealed partial class TcpSocket
         _dsackPending = true;
     }
 
-    /// <summary>tcp_dsack_extend(): widen the pending D-SACK, or start one.</summary>
+    /// <summary>tcp_dsack_extend(): widen the pending D-SACK when it touches, or start one.</summary>
     private void DsackExtend(SeqNum seq, SeqNum end)
     {
         if (!_dsackPending) { DsackSet(seq, end); return; }
-        _dsack = new SackBlock(SeqNum.Min(_dsack.Start, seq), SeqNum.Max(_dsack.End, end));
+        SackExtend(ref _dsack, seq, end);
     }
 
-    /// <summary>tcp_sack_new_ofo_skb(): extend an adjacent block or put a new one first (most recent first, RFC 2018 §4).</summary>
+    /// <summary>tcp_sack_extend(): grow <paramref name="b"/> to cover [seq, end) when they touch or overlap.</summary>
+    private static bool SackExtend(ref SackBlock b, SeqNum seq, SeqNum end)
+    {
+        if (SeqNum.After(seq, b.End) || SeqNum.After(b.Start, end)) return false;
+        b = new SackBlock(SeqNum.Before(seq, b.Start) ? seq : b.Start, SeqNum.After(end, b.End) ? end : b.End);
+        return true;
+    }
+
+    /// <summary>
+    /// tcp_sack_new_ofo_skb(): extend an adjacent block and move it first, or put a new block first (most recent
+    /// first, RFC 2018 §4; the oldest of four falls off). Touching a block past the second flushes compressed ACKs.
+    /// </summary>
     private void SackNewOfo(SeqNum seq, SeqNum end)
     {
-        for (int i = 0; i < _numSacks; i++)
+        int cur = _numSacks;
+        int i = 0;
+        for (; i < cur; i++)
         {
-            var b = _selectiveAcks[i];
-            if (!SeqNum.After(seq, b.End) && !SeqNum.Before(end, b.Start))
-            {
-                var merged = new SackBlock(SeqNum.Min(b.Start, seq), SeqNum.Max(b.End, end));
-                for (int j = i; j > 0; j--) _selectiveAcks[j] = _selectiveAcks[j - 1];
-                _selectiveAcks[0] = merged;
-                // Merge blocks the grown one now touches.
-                for (int k = 1; k < _numSacks;)
-                {
-                    var o = _selectiveAcks[k];
-                    if (!SeqNum.After(o.Start, _selectiveAcks[0].End) && !SeqNum.Before(o.End, _selectiveAcks[0].Start))
-                    {
-                        _selectiveAcks[0] = new SackBlock(SeqNum.Min(o.Start, _selectiveAcks[0].Start), SeqNum.Max(o.End, _selectiveAcks[0].End));
-                        for (int m = k; m < _numSacks - 1; m++) _selectiveAcks[m] = _selectiveAcks[m + 1];
-                        _numSacks--;
-                    }
-                    else k++;
-                }
-                return;
-            }
+            if (!SackExtend(ref _selectiveAcks[i], seq, end)) continue;
+            if (i >= 2) SackCompressSendAck(); // TCP_SACK_BLOCKS_EXPECTED
+            for (; i > 0; i--) (_selectiveAcks[i], _selectiveAcks[i - 1]) = (_selectiveAcks[i - 1], _selectiveAcks[i]);
+            if (cur > 1) SackMaybeCoalesce();
+            return;
         }
-        int n = Math.Min(_numSacks, 3);
-        for (int j = n; j > 0; j--) _selectiveAcks[j] = _selectiveAcks[j - 1];
+        if (i >= 2) SackCompressSendAck();
+        if (i >= TcpSackBlocks.MaxCount)
+        {
+            i--;
+            _numSacks--;
+        }
+        for (; i > 0; i--) _selectiveAcks[i] = _selectiveAcks[i - 1];
         _selectiveAcks[0] = new SackBlock(seq, end);
-        _numSacks = n + 1;
+        _numSacks++;
     }
 
-    /// <summary>tcp_sack_remove(): forget blocks the cumulative ACK has passed.</summary>
+    /// <summary>tcp_sack_maybe_coalesce(): merge blocks the first one now touches.</summary>
+    private void SackMaybeCoalesce()
+    {
+        for (int k = 1; k < _numSacks;)
+        {
+            var other = _selectiveAcks[k];
+            if (SackExtend(ref _selectiveAcks[0], other.Start, other.End))
+            {
+                _numSacks--;
+                for (int m = k; m < _numSacks; m++) _selectiveAcks[m] = _selectiveAcks[m + 1];
+                continue;
+            }
+            k++;
+        }
+    }
+
+    /// <summary>tcp_sack_remove(): forget blocks rcv_nxt has reached; none at all once the out-of-order queue is empty.</summary>
     private void SackRemove()
     {
         if (_ofo.Count == 0) { _numSacks = 0; return; }
@@ -1132,7 +1348,7 @@ public sealed partial class TcpSocket
         for (int r = 0; r < _numSacks; r++)
         {
             var b = _selectiveAcks[r];
-            if (!SeqNum.After(b.End, _rcvNxt)) continue;
+            if (!SeqNum.Before(_rcvNxt, b.Start)) continue;
             _selectiveAcks[w++] = b;
         }
         _numSacks = w;

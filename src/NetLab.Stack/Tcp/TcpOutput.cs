@@ -154,7 +154,7 @@ public sealed partial class TcpSocket
             if (retransmission) _bytesRetrans += len;
             _lsndtimeUs = now;
         }
-        if ((seg.Flags & TcpFlags.Fin) != 0 || len > 0) EventDataSent(now);
+        if (len > 0) EventDataSent(now);
         return err == Errno.None;
     }
 
@@ -231,19 +231,28 @@ public sealed partial class TcpSocket
         return new TcpSackBlocks(b[..n]);
     }
 
-    /// <summary>tcp_event_data_sent(): restart the idle clock and enter interactive mode when replying quickly.</summary>
+    /// <summary>tcp_event_data_sent(): a segment with data left; replying within ato of the last data received counts toward interactive mode.</summary>
     private void EventDataSent(long now)
     {
-        if (now - _lrcvtimeUs < _ato && _lrcvtimeUs != 0) _pingpong = Math.Min(_pingpong + 1, 255);
+        if (_lrcvtimeUs != 0 && (Jiffies(now) - _lrcvtimeJiffies) * 1000 < _ato && _pingpong < 255) _pingpong++;
     }
 
-    /// <summary>tcp_event_ack_sent(): the delayed ACK is no longer pending; one quick ACK used.</summary>
+    /// <summary>
+    /// tcp_event_ack_sent(): compressed ACKs are accounted (TCPAckCompressed), one quick ACK is used when an ACK
+    /// was owed (tcp_dec_quickack_mode), and the delayed-ACK timer is cleared.
+    /// </summary>
     private void EventAckSent()
     {
-        if (_quick > 0)
+        if (_compressedAck > 0)
         {
-            _quick--;
-            if (_quick == 0) _ato = TcpDelackMinUs;
+            _host.TcpExtStats.Add(TcpExtMib.TCPAckCompressed, _compressedAck);
+            _compressedAck = 0;
+            _compressedAckAt = 0;
+            _compressedAckTimer?.Cancel();
+        }
+        if (_quick > 0 && (_ackPending & AckSched) != 0)
+        {
+            if (--_quick == 0) _ato = TcpDelackMinUs; // leaving quick-ACK mode deflates ato
         }
         _ackPending = 0;
         _delackAt = 0;

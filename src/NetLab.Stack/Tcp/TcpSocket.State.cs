@@ -90,7 +90,15 @@ public sealed partial class TcpSocket
     private int _quick;
     private int _pingpong;
     private long _lrcvtimeUs;
+    private long _lrcvtimeJiffies;   // icsk_ack.lrcvtime (ms)
+    private int _lastSegSize;        // icsk_ack.last_seg_size
     private int _rcvMss;
+    // SACK compression (tp->compressed_ack, dup_ack_counter, compressed_ack_rcv_nxt, compressed_ack_timer).
+    private int _compressedAck;
+    private int _dupAckCounter;
+    private SeqNum _compressedAckRcvNxt;
+    private long _compressedAckAt;   // ns, 0 = not armed
+    private NetLab.Core.Time.SimTimer? _compressedAckTimer;
     private long _lastOowAckUs;
 
     // Receive-side SACK state (selective_acks, duplicate_sack).
@@ -106,6 +114,7 @@ public sealed partial class TcpSocket
     private long _rcvRttUs;       // ×8 as Linux
     private SeqNum _rcvRttSeq;
     private long _rcvRttTimeUs;
+    private uint _rcvRttLastTsecr;
 
     // Buffers.
     private readonly ByteRing _sndRing = new();

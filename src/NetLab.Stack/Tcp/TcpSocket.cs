@@ -83,15 +83,18 @@ public sealed partial class TcpSocket : IDisposable
     /// <summary>TCP_QUICKACK: 1 leaves interactive (pingpong) mode and sends a pending ACK; 0 enters it.</summary>
     public bool QuickAck
     {
-        get => _pingpong == 0;
+        get => !InPingpongMode;
         set
         {
-            if (value)
+            // __tcp_sock_set_quickack(): 0 enters interactive mode; 1 leaves it and, if an ACK is owed, sends it
+            // through tcp_cleanup_rbuf() as for pushed data (so only once the receive queue is empty).
+            if (!value) { _pingpong = PingpongThresh; return; }
+            _pingpong = 0;
+            if (State is TcpState.Established or TcpState.CloseWait && (_ackPending & AckSched) != 0)
             {
-                _pingpong = 0;
-                if (IsSynchronized && _ackPending != 0) { SendAck(); }
+                _ackPending |= AckPushed;
+                CleanupRbuf(1);
             }
-            else _pingpong = 1;
         }
     }
 

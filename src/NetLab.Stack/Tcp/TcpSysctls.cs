@@ -45,6 +45,12 @@ public sealed class TcpSysctls
     [Sysctl("tcp_early_retrans", Min = 0, Max = 4)] public int TcpEarlyRetrans { get; set; } = 3;
     [Sysctl("tcp_frto", Min = 0, Max = 2)] public int TcpFrto { get; set; } = 2;
     [Sysctl("tcp_min_snd_mss", Min = 48, Max = 65535 - 40)] public int TcpMinSndMss { get; set; } = 48;
+    /// <summary>SACK compression (tcp_input.c __tcp_ack_snd_check): at most this many dup ACKs coalesced.</summary>
+    [Sysctl("tcp_comp_sack_nr", Min = 0, Max = 255)] public int TcpCompSackNr { get; set; } = 44;
+    /// <summary>Upper bound of the SACK compression delay (5 % of the RTT otherwise).</summary>
+    [Sysctl("tcp_comp_sack_delay_ns", Min = 0, Max = int.MaxValue)] public long TcpCompSackDelayNs { get; set; } = 1_000_000;
+    /// <summary>hrtimer slack of the SACK compression timer; NetLab fires at the deadline (slack unused).</summary>
+    [Sysctl("tcp_comp_sack_slack_ns", Min = 0, Max = int.MaxValue)] public long TcpCompSackSlackNs { get; set; } = 100_000;
 
     private int[] _tcpRmem = [4096, 131072, 33554432];
     private int[] _tcpWmem = [4096, 16384, 4194304];

@@ -68,6 +68,9 @@ public sealed partial class TcpSocket
         _retransmitTimer?.Cancel();
         _delackTimer?.Cancel();
         _keepaliveTimer?.Cancel();
+        _compressedAckTimer?.Cancel();
+        _compressedAckAt = 0;
+        _compressedAck = 0;
         _ackPending = 0;
     }
 
@@ -319,14 +322,15 @@ public sealed partial class TcpSocket
     /// <summary>tcp_delack_timer_handler(): send the owed ACK; inflate ato when it was missed (not interactive).</summary>
     private void OnDelackTimer()
     {
-        if ((_ackPending & AckTimer) == 0 || State == TcpState.Close) return;
+        if (State is TcpState.Close or TcpState.Listen) return;
+        if ((_ackPending & AckTimer) == 0) return;
         if (FiredEarly(_delackTimer!, _delackAt)) return;
         _ackPending &= unchecked((byte)~AckTimer);
         if ((_ackPending & AckSched) == 0) return;
-        if (_pingpong == 0) _ato = Math.Min(_ato << 1, _rto);
+        if (!InPingpongMode) _ato = Math.Min(_ato << 1, _rto); // missed: inflate ato
         else
         {
-            _pingpong = 0;
+            _pingpong = 0; // missed in interactive mode: leave it, deflate ato
             _ato = TcpDelackMinUs;
         }
         SendAck();
