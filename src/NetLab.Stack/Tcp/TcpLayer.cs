@@ -35,8 +35,14 @@ public sealed class TcpLayer
     /// <summary>socket(AF_INET, SOCK_STREAM, 0).</summary>
     public TcpSocket Open() => new(_host, this);
 
-    /// <summary>tcp_orphan_count.</summary>
-    internal int OrphanCount { get; set; }
+    /// <summary>tcp_orphan_count: closed by the application, still alive in the stack (ss -s "orphaned").</summary>
+    public int OrphanCount { get; internal set; }
+
+    /// <summary>tcp_sockets_allocated: full sockets not yet freed, whatever their state (ss -s "TCP:").</summary>
+    public int AllocatedCount { get; internal set; }
+
+    private long _lastSocketId;
+    internal long NextSocketId() => ++_lastSocketId;
 
     /// <summary>Sockets in TIME_WAIT (tw_count, both substates).</summary>
     public int TimeWaitCount => _timeWait.Count;
@@ -533,10 +539,14 @@ public sealed class TcpLayer
     }
 }
 
-/// <summary>One line of ss: state, queues, addresses, the -o timer and, for full sockets, TCP_INFO.</summary>
+/// <summary>
+/// One line of ss: state, queues, addresses, the -o timer and, for full sockets (listeners too, as
+/// tcp_get_info() reports them), TCP_INFO; SocketId and ShutdownMask are what ss -e prints.
+/// </summary>
 public sealed record TcpSocketEntry(
     TcpState State, Ipv4Address LocalAddress, ushort LocalPort, Ipv4Address RemoteAddress, ushort RemotePort,
-    int RecvQ, int SendQ, string Timer, long TimerRemainingUs, int TimerCount, TcpInfo? Info)
+    int RecvQ, int SendQ, string Timer, long TimerRemainingUs, int TimerCount, TcpInfo? Info,
+    long SocketId = 0, int ShutdownMask = 0)
 {
     internal static TcpSocketEntry From(TcpSocket s, long nowUs)
     {
@@ -545,6 +555,6 @@ public sealed record TcpSocketEntry(
         return new TcpSocketEntry(s.State, s.LocalAddress, s.LocalPort, s.RemoteAddress, s.RemotePort,
             listen ? s.AcceptQueueLength : s.BytesReadableForSs,
             listen ? s.MaxAcceptBacklog : s.BytesUnacknowledged,
-            timer, remaining, count, listen ? null : s.GetInfo());
+            timer, remaining, count, s.GetInfo(), s.Id, s.ShutdownMask);
     }
 }

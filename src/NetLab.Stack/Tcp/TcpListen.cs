@@ -632,7 +632,23 @@ public sealed partial class TcpSocket
             RcvBuf = _rcvBuf,
             Congestion = _ca.Name,
             InFlight = PacketsInFlight,
+            PacingRate = PacingRate(),
         };
+    }
+
+    /// <summary>
+    /// tcp_update_pacing_rate(): 200% of cwnd·mss/srtt in slow start (cwnd &lt; ssthresh/2), 120% after
+    /// (tcp_pacing_ss_ratio, tcp_pacing_ca_ratio), in bytes per second. Linux refreshes it on each ACK;
+    /// NetLab computes it when asked, from the same fields. Listeners and unsynchronised sockets have
+    /// none (~0 in Linux, which ss does not print).
+    /// </summary>
+    private long PacingRate()
+    {
+        if (!IsSynchronized || _srttUs == 0) return 0;
+        long rate = (long)_mssCache * ((1_000_000 / 100) << 3);
+        rate *= Cc.SndCwnd < Cc.SndSsthresh / 2 ? 200 : 120;
+        rate *= Math.Max(Cc.SndCwnd, _packetsOut);
+        return rate / _srttUs;
     }
 }
 
@@ -690,4 +706,6 @@ public sealed record TcpInfo
     public int RcvBuf { get; init; }
     public string Congestion { get; init; } = "";
     public uint InFlight { get; init; }
+    /// <summary>tcpi_pacing_rate in bytes per second (0: none).</summary>
+    public long PacingRate { get; init; }
 }

@@ -134,7 +134,7 @@ public sealed partial class TcpSocket
     private int _shutdown;
     private bool _noDelay, _cork, _keepOpen;
     private int _keepIdle, _keepIntvl, _keepCnt, _synCnt, _userTimeoutMs;
-    private bool _closed, _everConnected, _bindLocked, _connectFailed;
+    private bool _closed, _everConnected, _bindLocked, _connectFailed, _freed;
     private int _writePending;      // sk_write_pending: writers blocked until the connection is established
     private Errno _skErr, _skErrSoft;
 
@@ -256,6 +256,11 @@ public sealed partial class TcpSocket
     /// <summary>The socket is gone: unhash, release timers and buffers (inet_csk_destroy_sock).</summary>
     internal void Destroy()
     {
+        if (!_freed)
+        {
+            _freed = true;
+            _layer.AllocatedCount--;
+        }
         ClearTimers();
         PurgeWriteQueue();
         _rcvQueue.Clear();

@@ -50,7 +50,15 @@ public sealed partial class TcpSocket : IDisposable
         Cc.MssCache = TcpMssDefault;
         Cc.Mib = host.TcpExtStats;
         _ca = CongestionControlRegistry.Create(sys.TcpCongestionControl) ?? new RenoCongestionControl();
+        layer.AllocatedCount++; // tcp_sockets_allocated
+        Id = layer.NextSocketId();
     }
+
+    /// <summary>A host-unique number for the socket, as ss -e prints it (inode and sk cookie stand-in).</summary>
+    public long Id { get; }
+
+    /// <summary>shutdown() state (sk_shutdown): bit 1 receive, bit 2 send, as ss -e prints it ("&lt;-&gt;").</summary>
+    public int ShutdownMask => _shutdown;
 
     public TcpState State { get; private set; } = TcpState.Close;
     public Ipv4Address LocalAddress { get; internal set; }
