@@ -157,7 +157,7 @@ public class TcpToolsTests
             var tw = Run(w, a, "ss -tano state time-wait").Out.Lines;
             Assert.Matches(@"^0      0           10\.0\.0\.1:\d+ +10\.0\.0\.2:5001 timer:\(timewait,\d+sec,0\)$", tw[1]);
             var ti = Run(w, a, "ss -tino").Out.Lines;
-            Assert.StartsWith("\t ts sack reno wscale:", ti[2]);
+            Assert.StartsWith("\t ts sack cubic wscale:", ti[2]);
             Assert.Contains(" bytes_received:1000 ", ti[2]);
             foreach (var c in clients) c.Close();
             accepted.Close();

@@ -235,8 +235,6 @@ public sealed partial class TcpSocket
         if (_tstampOk)
         {
             _tcpHeaderLen = 32;
-            // Linux: advmss -= TCPOLEN_TSTAMP_ALIGNED, so rcv_mss, window_clamp and rcvq_space count 1448, not 1460.
-            if (State == TcpState.SynSent && seg.Has(TcpFlags.Ack)) _advmss -= 12;
             _tsRecent = seg.TsVal;
             _tsRecentStampUs = NowUs;
         }
