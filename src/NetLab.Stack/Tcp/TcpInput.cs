@@ -84,7 +84,7 @@ public sealed partial class TcpSocket
                     WakeUp();
                     if (IsOrphan)
                     {
-                        if (Linger2 < 0 || (seg.Length > 0 && SeqNum.After(seg.EndSeq - (seg.Has(TcpFlags.Fin) ? 1 : 0), _rcvNxt)))
+                        if (Linger2 < 0 || (seg.EndSeq != seg.Seq && SeqNum.After(seg.EndSeq - (seg.Has(TcpFlags.Fin) ? 1 : 0), _rcvNxt)))
                         {
                             _host.TcpExtStats.Inc(TcpExtMib.TCPAbortOnData);
                             Done();
@@ -114,7 +114,7 @@ public sealed partial class TcpSocket
                 goto case TcpState.Established;
             case TcpState.FinWait1 or TcpState.FinWait2:
                 // RFC 793 says queue it; Linux resets a connection whose reader is gone (tcp_rcv_state_process).
-                if ((_shutdown & RcvShutdown) != 0 && seg.Length > 0 && SeqNum.After(seg.EndSeq - (seg.Has(TcpFlags.Fin) ? 1 : 0), _rcvNxt))
+                if ((_shutdown & RcvShutdown) != 0 && seg.EndSeq != seg.Seq && SeqNum.After(seg.EndSeq - (seg.Has(TcpFlags.Fin) ? 1 : 0), _rcvNxt))
                 {
                     _host.TcpExtStats.Inc(TcpExtMib.TCPAbortOnData);
                     ResetReceived();
