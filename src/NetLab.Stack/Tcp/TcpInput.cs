@@ -735,7 +735,9 @@ public sealed partial class TcpSocket
     {
         bool fin = seg.Has(TcpFlags.Fin);
         int len = seg.Length;
-        if (len == 0 && !fin) return;
+        // "if (TCP_SKB_CB(skb)->seq == TCP_SKB_CB(skb)->end_seq) drop": a SYN counts, so the peer's SYN-ACK that
+        // completes a simultaneous open is a duplicate below (D-SACKed and acknowledged at once).
+        if (seg.Seq == seg.EndSeq) return;
         if (seg.Seq == _rcvNxt)
         {
             if (ReceiveWindow == 0 && len > 0)

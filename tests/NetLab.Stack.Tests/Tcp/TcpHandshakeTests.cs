@@ -286,6 +286,54 @@ public class TcpHandshakeTests
         h.ExpectNothingUntil(10.Sec()); // no delayed ACK either: the data acknowledged the SYN-ACK
     }
 
+    // ------------------------------------------------------------------ simultaneous open
+
+    [Fact]
+    public void SimultaneousOpen_SynSynSynAckSynAck_EstablishesBothWays()
+    {
+        using var h = new TcpHarness();
+        using var s = StartConnect(h, 0.Ms());
+        var syn = h.ExpectSent(0.Ms(), Seg.Flags(Syn));
+        uint off = syn.TsOffset();
+        // The peer's SYN crosses ours: SYN_RECV, and tcp_send_synack() resends our SYN (same ISN, SYN options) with ACK.
+        h.Send(10.Ms(), SendTemplate with { Flags = Syn, Seq = RemoteIsn, Ack = default, Window = 64240, Options = LinuxSynOptions(PeerTsAt(10.Ms())) });
+        h.ExpectSent(10.Ms(), Seg.Flags(Syn | Ack), Seg.Seq(h.LocalIsn), Seg.Ack(RemoteIsn + 1), Seg.Window(64240), Seg.Mss(1460),
+            Seg.SackPermitted(), Seg.WScale(10), Seg.Timestamp(DutTsAt(off, 10.Ms()), PeerTsAt(10.Ms())));
+        Assert.Equal(TcpState.SynRecv, s.State);
+        Assert.Equal(1, h.Mib(TcpMib.OutSegs)); // the SYN-ACK covers no new sequence space: not in OutSegs
+        // The peer's SYN-ACK is the handshake's ACK (tcp_validate_incoming()'s SYN_RECV exemption) → ESTABLISHED; as a
+        // segment its SYN is old, so tcp_data_queue() D-SACKs it and ACKs at once.
+        h.Send(20.Ms(), SendTemplate with
+        {
+            Flags = Syn | Ack, Seq = RemoteIsn, Ack = h.LocalIsn + 1, Window = 64240, Options = LinuxSynOptions(PeerTsAt(20.Ms()), DutTsAt(off, 10.Ms())),
+        });
+        h.ExpectSent(20.Ms(), Seg.Flags(Ack), Seg.Seq(h.LocalIsn + 1), Seg.Ack(RemoteIsn + 1),
+            Seg.SackBlocks(new SackBlock(RemoteIsn, RemoteIsn + 1)), Seg.Timestamp(DutTsAt(off, 20.Ms()), PeerTsAt(20.Ms())));
+        Assert.Equal(TcpState.Established, s.State);
+        Assert.Equal((0, 0), (h.Ext(TcpExtMib.TCPSYNChallenge), h.Ext(TcpExtMib.TCPChallengeACK)));
+        Assert.Equal(1, h.Ext(TcpExtMib.DelayedACKLost));
+        var info = s.GetInfo();
+        Assert.Equal((1448, 7, 10), (info.SndMss, info.SndWscale, info.RcvWscale));
+        Assert.Equal(1, h.Mib(TcpMib.CurrEstab));
+        h.ExpectNothingUntil(10.Sec());
+    }
+
+    [Fact]
+    public void SimultaneousOpen_UnansweredSynAck_IsRetransmittedOnTheSynsTimer()
+    {
+        using var h = new TcpHarness();
+        using var s = StartConnect(h, 0.Ms());
+        h.ExpectSent(0.Ms(), Seg.Flags(Syn));
+        h.Send(10.Ms(), SendTemplate with { Flags = Syn, Seq = RemoteIsn, Ack = default, Window = 64240, Options = LinuxSynOptions(PeerTsAt(10.Ms())) });
+        h.ExpectSent(10.Ms(), Seg.Flags(Syn | Ack));
+        // The retransmit timer armed for the SYN at 0 fires at 1 s, then doubles (no linear timeouts in SYN_RECV).
+        h.ExpectSent(1.Sec(), Seg.Flags(Syn | Ack), Seg.Seq(h.LocalIsn), Seg.Ack(RemoteIsn + 1));
+        h.ExpectSent(3.Sec(), Seg.Flags(Syn | Ack), Seg.Seq(h.LocalIsn));
+        h.Send(3010.Ms(), SendTemplate with { Seq = RemoteIsn + 1, Ack = h.LocalIsn + 1, Window = 502 });
+        Assert.Equal(TcpState.Established, s.State);
+        h.ExpectNothingUntil(100.Sec());
+    }
+
     // ------------------------------------------------------------------ refusals
 
     [Fact]
