@@ -367,19 +367,23 @@ public sealed partial class TcpSocket
             else SendChallengeAck();
             return false;
         }
+        if (seg.Has(TcpFlags.Syn))
+        {
+            // The simultaneous-open SYN-ACK arriving in SYN_RECV is the handshake ACK, not an attack.
+            bool crossedSynAck = State == TcpState.SynRecv && seg.Has(TcpFlags.Ack) && seg.Seq + 1 == seg.EndSeq
+                && seg.Seq + 1 == _rcvNxt && seg.Repr.Ack == _sndNxt;
+            if (!crossedSynAck)
+            {
+                SynChallenge();
+                return false;
+            }
+        }
+        // tcp_replace_ts_recent() (Linux does it in tcp_ack(), FLAG_UPDATE_TS_RECENT): only for segments that passed
+        // the checks above, so a challenged RST or SYN never moves ts_recent.
         if (seg.SawTimestamp && _tstampOk && !SeqNum.After(seg.Seq, _rcvWup))
         {
             _tsRecent = seg.TsVal;
             _tsRecentStampUs = NowUs;
-        }
-        if (seg.Has(TcpFlags.Syn))
-        {
-            // The simultaneous-open SYN-ACK arriving in SYN_RECV is the handshake ACK, not an attack.
-            if (State == TcpState.SynRecv && seg.Has(TcpFlags.Ack) && seg.Seq + 1 == seg.EndSeq && seg.Seq + 1 == _rcvNxt
-                && seg.Repr.Ack == _sndNxt)
-                return true;
-            SynChallenge();
-            return false;
         }
         return true;
     }

@@ -528,7 +528,8 @@ public sealed class TcpLayer
             list.Add(new TcpSocketEntry(TcpState.NewSynRecv, r.Tuple.Local, r.Tuple.LocalPort, r.Tuple.Remote, r.Tuple.RemotePort,
                 0, 0, "on", Math.Max(0, (r.Timer?.Deadline.Nanoseconds ?? 0) / 1000 - NowUs), r.NumTimeout, null));
         foreach (var tw in _timeWait.Values)
-            list.Add(new TcpSocketEntry(TcpState.TimeWait, tw.Tuple.Local, tw.Tuple.LocalPort, tw.Tuple.Remote, tw.Tuple.RemotePort,
+            // inet_twsk_diag_fill() / get_timewait4_sock() report tw_substate: an orphan's FIN_WAIT2 shows as such.
+            list.Add(new TcpSocketEntry(tw.Substate, tw.Tuple.Local, tw.Tuple.LocalPort, tw.Tuple.Remote, tw.Tuple.RemotePort,
                 0, 0, "timewait", Math.Max(0, tw.DeadlineUs - NowUs), 0, null));
         return list;
     }

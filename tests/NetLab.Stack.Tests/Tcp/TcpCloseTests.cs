@@ -25,7 +25,8 @@ public class TcpCloseTests
         // An orphan whose FIN is acknowledged becomes a FIN_WAIT2 mini-socket (tcp_time_wait(sk, TCP_FIN_WAIT2, 60 s)).
         Assert.Equal(TcpState.Close, s.State);
         Assert.Equal(1, h.Host.Tcp.TimeWaitCount);
-        Assert.Equal(TcpState.TimeWait, Assert.Single(h.Host.Tcp.Entries()).State);
+        var entry = Assert.Single(h.Host.Tcp.Entries()); // ss shows tw_substate: FIN-WAIT-2, timer timewait 60 s
+        Assert.Equal((TcpState.FinWait2, "timewait", 60_000_000L), (entry.State, entry.Timer, entry.TimerRemainingUs));
         h.Send(200.Ms(), SendTemplate with { Flags = Fin | Ack, Ack = h.LocalIsn + 2, Window = 502, Options = Ts(PeerTsAt(200.Ms()), DutTsAt(off, 100.Ms())) });
         // tcp_v4_timewait_ack(): seq tw_snd_nxt, ack tw_rcv_nxt, window tw_rcv_wnd >> tw_rcv_wscale, TS echoing the FIN.
         h.ExpectSent(200.Ms(), Seg.Flags(Ack), Seg.Seq(h.LocalIsn + 2), Seg.Ack(RemoteIsn + 2), Seg.Window(63),
