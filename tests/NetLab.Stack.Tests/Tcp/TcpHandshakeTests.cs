@@ -117,6 +117,49 @@ public class TcpHandshakeTests
         h.ExpectSent(20.Ms(), Seg.Flags(Psh | Ack), Seg.PayloadLength(464));
     }
 
+    [Fact]
+    public void MaxSegment_LowersTheAdvertisedMss_AndCapsThePeers()
+    {
+        // TCP_MAXSEG 1000: advmss = min(1000, 1460), the SYN's window is whole 1000-byte segments (65000), and the
+        // peer's MSS 1460 is clamped to user_mss by tcp_parse_options().
+        using var h = new TcpHarness();
+        using var s = StartConnect(h, 0.Ms(), c => c.MaxSegment = 1000);
+        var syn = h.ExpectSent(0.Ms(), Seg.Flags(Syn), Seg.Mss(1000), Seg.Window(65000), Seg.WScale(10));
+        h.Send(10.Ms(), SendTemplate with
+        {
+            Flags = Syn | Ack, Seq = RemoteIsn, Ack = h.LocalIsn + 1, Window = 65160, Options = LinuxSynOptions(PeerTsAt(10.Ms()), syn.TsVal()),
+        });
+        h.ExpectSent(10.Ms(), Seg.Flags(Ack), Seg.Window(64)); // ALIGN(65000, 1024) >> 10
+        Assert.Equal((988, 988), (s.GetInfo().SndMss, s.GetInfo().Advmss));
+        Assert.Equal(988, s.MaxSegment); // getsockopt(TCP_MAXSEG) = mss_cache once connected
+    }
+
+    [Fact]
+    public void ReceiveBufferSetBeforeConnect_ShrinksTheSynWindow_AndTheWindowScale()
+    {
+        // SO_RCVBUF 8192 → sk_rcvbuf 16384, full space 8192 = window_clamp (SOCK_RCVBUF_LOCK): rcv_wnd = 5 × 1460,
+        // rcv_wscale = ilog2(min(32 MiB, 8192)) - 15 < 0 → 0.
+        using var h = new TcpHarness();
+        using var s = StartConnect(h, 0.Ms(), c => c.ReceiveBufferSize = 8192);
+        h.ExpectSent(0.Ms(), Seg.Flags(Syn), Seg.Window(7300), Seg.WScale(0));
+    }
+
+    [Theory]
+    [InlineData("tcp_timestamps", "020405B4" + "01010402" + "0103030A", 64240)]                       // mss, nop,nop,sackOK, nop,wscale
+    [InlineData("tcp_sack", "020405B4" + "0101080A" + "TSTSTSTS" + "00000000" + "0103030A", 64240)]   // mss, nop,nop,TS, nop,wscale
+    [InlineData("tcp_window_scaling", "020405B4" + "0402080A" + "TSTSTSTS" + "00000000", 64240)]      // mss, sackOK+TS
+    public void SynOptions_FollowTheSysctls(string sysctl, string options, ushort window)
+    {
+        using var h = new TcpHarness();
+        h.Host.Sysctl.Set("net.ipv4." + sysctl, "0");
+        using var s = StartConnect(h, 0.Ms());
+        var frame = h.ExpectSentFrame(0.Ms());
+        Seg.Verify(frame.Tcp!, Seg.Flags(Syn), Seg.Window(window));
+        string hex = Convert.ToHexString(frame.IpPayload[20..]);
+        if (frame.Tcp!.Tcp.Options.Timestamp is { } ts) hex = hex.Replace(ts.TsVal.ToString("X8"), "TSTSTSTS");
+        Assert.Equal(options, hex);
+    }
+
     // ------------------------------------------------------------------ SYN retransmission
 
     [Fact]
