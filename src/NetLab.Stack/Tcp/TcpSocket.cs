@@ -287,7 +287,10 @@ public sealed partial class TcpSocket : IDisposable
             case TcpState.Close: break;
             default: return Errno.EISCONN;
         }
-        if (_connectFailed) return Errno.ECONNABORTED;
+        // __inet_stream_connect() after a failed attempt: sock_error() (the pending ECONNREFUSED, ETIMEDOUT, ...) or
+        // ECONNABORTED once SO_ERROR took it. Linux then lets a further connect() start over (tcp_disconnect()
+        // reinitialises the socket); NetLab keeps answering ECONNABORTED.
+        if (_connectFailed) return TakeErrorOr(Errno.ECONNABORTED);
         var dst = address;
         var route = _host.Ipv4.RouteOutput(dst, BoundDevice);
         if (route is null) return Errno.ENETUNREACH;

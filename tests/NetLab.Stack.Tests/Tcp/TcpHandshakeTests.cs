@@ -397,6 +397,28 @@ public class TcpHandshakeTests
     }
 
     [Fact]
+    public void NonBlockingConnect_Refused_ReportsTheErrorThroughSoErrorOrTheNextConnect()
+    {
+        using var h = new TcpHarness();
+        using var a = StartConnect(h, 0.Ms());
+        h.ExpectSent(0.Ms(), Seg.Flags(Syn));
+        h.Send(10.Ms(), SendTemplate with { Flags = Rst | Ack, Seq = new(0), Ack = h.LocalIsn + 1, Window = 0 });
+        Assert.Equal(Errno.ECONNREFUSED, a.Connect(RemoteIp, RemotePort)); // sock_error() on the next connect()
+        Assert.Equal(Errno.None, a.TakeError());
+
+        using var b = h.Host.Tcp.Open();
+        h.At(20.Ms(), () => Assert.Equal(Errno.EINPROGRESS, b.Connect(RemoteIp, RemotePort)));
+        Assert.Equal(Errno.EALREADY, b.Connect(RemoteIp, RemotePort));
+        var syn = h.ExpectSent(20.Ms(), Seg.Flags(Syn));
+        h.Send(30.Ms(), SendTemplate with
+        {
+            DestinationPort = syn.Tcp.SourcePort, Flags = Rst | Ack, Seq = new(0), Ack = syn.Tcp.Seq + 1, Window = 0,
+        });
+        Assert.Equal(Errno.ECONNREFUSED, b.TakeError()); // SO_ERROR
+        Assert.Equal(Errno.ECONNABORTED, b.Connect(RemoteIp, RemotePort));
+    }
+
+    [Fact]
     public void SynSent_RstWithBadAck_IsIgnored_ButTheSynIsResentAfterTcpTimeoutMin()
     {
         // tcp_rcv_synsent_state_process(): an unacceptable ACK → reset_and_undo (no RST answers a RST) and, before any

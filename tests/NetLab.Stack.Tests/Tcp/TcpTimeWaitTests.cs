@@ -135,6 +135,37 @@ public class TcpTimeWaitTests
         h.ExpectNothingUntil(60.Sec());
     }
 
+    [Fact]
+    public void OldData_InTimeWait_IsAnsweredWithTheTimeWaitAck()
+    {
+        using var h = new TcpHarness();
+        var (_, off) = ClientToTimeWait(h);
+        h.Send(2.Sec(), SendTemplate with
+        {
+            Flags = Psh | Ack, Seq = RemoteIsn + 1, Ack = h.LocalIsn + 2, Window = 502, Payload = new byte[10],
+            Options = Ts(PeerTsAt(2.Sec()), DutTsAt(off, 110.Ms())),
+        });
+        h.ExpectSent(2.Sec(), Seg.Flags(Ack), Seg.Seq(h.LocalIsn + 2), Seg.Ack(RemoteIsn + 2), Seg.PayloadLength(0));
+        Assert.Equal(1, h.Host.Tcp.TimeWaitCount);
+    }
+
+    [Fact]
+    public void FinWait2MiniSocket_AnswersANewSynWithRst_AndAnOutOfWindowSegmentWithAnAck()
+    {
+        using var h = new TcpHarness();
+        var (s, off) = Establish(h);
+        h.At(100.Ms(), s.Close);
+        h.ExpectSent(100.Ms(), Seg.Flags(Fin | Ack));
+        h.Send(110.Ms(), SendTemplate with { Ack = h.LocalIsn + 2, Window = 502, Options = Ts(PeerTsAt(110.Ms()), DutTsAt(off, 100.Ms())) });
+        // Substate FIN_WAIT2, "Out of window, send ACK": an old segment.
+        h.Send(1.Sec(), SendTemplate with { Seq = RemoteIsn - 100, Ack = h.LocalIsn + 2, Window = 502, Payload = new byte[10] });
+        h.ExpectSent(1.Sec(), Seg.Flags(Ack), Seg.Seq(h.LocalIsn + 2), Seg.Ack(RemoteIsn + 1));
+        // A SYN at or after rcv_nxt: TCP_TW_RST (no ACK in the SYN, so RST|ACK seq 0).
+        h.Send(2.Sec(), SendTemplate with { Flags = Syn, Seq = RemoteIsn + 10, Ack = default, Window = 64240 });
+        h.ExpectSent(2.Sec(), Seg.Flags(Rst | Ack), Seg.Seq(new SeqNum(0)), Seg.Ack(RemoteIsn + 11));
+        Assert.Equal(1, h.Host.Tcp.TimeWaitCount);
+    }
+
     // ------------------------------------------------------------------ a new SYN for the same 4-tuple
 
     [Fact]
