@@ -85,7 +85,7 @@ public sealed partial class TcpSocket
                     WakeUp();
                     if (IsOrphan)
                     {
-                        if (Linger2 < 0 || (seg.Length > 0 && SeqNum.After(seg.EndSeq - (seg.Has(TcpFlags.Fin) ? 1 : 0), _rcvNxt)))
+                        if (Linger2 < 0 || (seg.EndSeq != seg.Seq && SeqNum.After(seg.EndSeq - (seg.Has(TcpFlags.Fin) ? 1 : 0), _rcvNxt)))
                         {
                             _host.TcpExtStats.Inc(TcpExtMib.TCPAbortOnData);
                             Done();
@@ -115,7 +115,7 @@ public sealed partial class TcpSocket
                 goto case TcpState.Established;
             case TcpState.FinWait1 or TcpState.FinWait2:
                 // RFC 793 says queue it; Linux resets a connection whose reader is gone (tcp_rcv_state_process).
-                if ((_shutdown & RcvShutdown) != 0 && seg.Length > 0 && SeqNum.After(seg.EndSeq - (seg.Has(TcpFlags.Fin) ? 1 : 0), _rcvNxt))
+                if ((_shutdown & RcvShutdown) != 0 && seg.EndSeq != seg.Seq && SeqNum.After(seg.EndSeq - (seg.Has(TcpFlags.Fin) ? 1 : 0), _rcvNxt))
                 {
                     _host.TcpExtStats.Inc(TcpExtMib.TCPAbortOnData);
                     ResetReceived();
@@ -368,19 +368,23 @@ public sealed partial class TcpSocket
             else SendChallengeAck();
             return false;
         }
+        if (seg.Has(TcpFlags.Syn))
+        {
+            // The simultaneous-open SYN-ACK arriving in SYN_RECV is the handshake ACK, not an attack.
+            bool crossedSynAck = State == TcpState.SynRecv && seg.Has(TcpFlags.Ack) && seg.Seq + 1 == seg.EndSeq
+                && seg.Seq + 1 == _rcvNxt && seg.Repr.Ack == _sndNxt;
+            if (!crossedSynAck)
+            {
+                SynChallenge();
+                return false;
+            }
+        }
+        // tcp_replace_ts_recent() (Linux does it in tcp_ack(), FLAG_UPDATE_TS_RECENT): only for segments that passed
+        // the checks above, so a challenged RST or SYN never moves ts_recent.
         if (seg.SawTimestamp && _tstampOk && !SeqNum.After(seg.Seq, _rcvWup))
         {
             _tsRecent = seg.TsVal;
             _tsRecentStampUs = NowUs;
-        }
-        if (seg.Has(TcpFlags.Syn))
-        {
-            // The simultaneous-open SYN-ACK arriving in SYN_RECV is the handshake ACK, not an attack.
-            if (State == TcpState.SynRecv && seg.Has(TcpFlags.Ack) && seg.Seq + 1 == seg.EndSeq && seg.Seq + 1 == _rcvNxt
-                && seg.Repr.Ack == _sndNxt)
-                return true;
-            SynChallenge();
-            return false;
         }
         return true;
     }
@@ -743,7 +747,9 @@ public sealed partial class TcpSocket
     {
         bool fin = seg.Has(TcpFlags.Fin);
         int len = seg.Length;
-        if (len == 0 && !fin) return;
+        // "if (TCP_SKB_CB(skb)->seq == TCP_SKB_CB(skb)->end_seq) drop": a SYN counts, so the peer's SYN-ACK that
+        // completes a simultaneous open is a duplicate below (D-SACKed and acknowledged at once).
+        if (seg.Seq == seg.EndSeq) return;
         _dsackPending = false;
         if (seg.Seq == _rcvNxt)
         {

@@ -104,9 +104,9 @@ public sealed class TcpLayer
                 return true;
             }
         }
-        if (!s.ReuseAddress)
-            foreach (var tw in _timeWait.Keys)
-                if (tw.LocalPort == port && (address.IsUnspecified || tw.Local == address)) return true;
+        // inet_bind_conflict(): a TIME_WAIT holds its port unless both it (tw_reuse) and the new socket have SO_REUSEADDR.
+        foreach (var (key, tw) in _timeWait)
+            if (key.LocalPort == port && (address.IsUnspecified || key.Local == address) && !(s.ReuseAddress && tw.Reuse)) return true;
         return false;
     }
 
@@ -171,7 +171,9 @@ public sealed class TcpLayer
         if (reuse == 2)
             reuse = tuple.Local.IsLoopback || tuple.Remote.IsLoopback ? 1 : 0;
         long nowMs = _host.Now.Nanoseconds / 1_000_000;
-        bool ok = tw.TsRecentStampUs != 0
+        // tcp_twsk_unique(): only with timestamps (tw_ts_recent_stamp set); at once for an explicitly bound port
+        // (twp == NULL), else with tcp_tw_reuse once tcp_tw_reuse_delay ms have passed since entry.
+        bool ok = tw.TsOk
             && (!twp || (reuse != 0 && nowMs > tw.EntryUs / 1000 + _host.TcpSysctl.TcpTwReuseDelay));
         if (!ok) return false;
         uint isn = (tw.SndNxt + 65535 + 2).Value;
@@ -237,10 +239,13 @@ public sealed class TcpLayer
             Tuple = new FourTuple(s.LocalAddress, s.LocalPort, s.RemoteAddress, s.RemotePort),
             Substate = substate, SndNxt = sndNxt, RcvNxt = rcvNxt, RcvWnd = rcvWnd, RcvWscale = rcvWscale,
             TsOk = tsOk, TsRecent = tsRecent, TsRecentStampUs = tsOk ? tsRecentStampUs : 0, TsOffset = tsOffset,
-            EntryUs = NowUs,
+            EntryUs = NowUs, Reuse = s.ReuseAddress,
         };
         tw.Timer = new SimTimer(_host.Scheduler, () => OnTimeWaitTimer(tw));
         _timeWait[tw.Tuple] = tw;
+        // __inet_twsk_schedule(): counted when first scheduled, as TWKilled for a timeout of at most 4 s (3.5 RTO
+        // FIN_WAIT2 lifetimes), else TW; neither expiry nor an early kill counts again.
+        _host.TcpExtStats.Inc(timeoUs <= 4_000_000 ? TcpExtMib.TWKilled : TcpExtMib.TW);
         RescheduleTimeWait(tw, timeoUs);
     }
 
@@ -258,7 +263,6 @@ public sealed class TcpLayer
         if (!_timeWait.TryGetValue(tw.Tuple, out var cur) || cur != tw) return;
         if (NowUs < tw.DeadlineUs) { tw.Timer!.Arm(new SimTime(tw.DeadlineUs * 1000)); return; }
         _timeWait.Remove(tw.Tuple);
-        _host.TcpExtStats.Inc(TcpExtMib.TW);
     }
 
     private void RemoveTimeWait(TimeWaitSock tw)
@@ -286,7 +290,7 @@ public sealed class TcpLayer
             if (!fin || seg.EndSeq != tw.RcvNxt + 1) return TimeWaitAction.Rst;
             tw.Substate = TcpState.TimeWait;
             tw.RcvNxt = seg.EndSeq;
-            if (sawTs) { tw.TsRecent = tsval; tw.TsRecentStampUs = NowUs; }
+            if (sawTs) { tw.TsRecent = tsval; tw.TsRecentStampUs = NowUs; tw.EntryUs = NowUs; } // "refreshed when we enter true TIME-WAIT"
             RescheduleTimeWait(tw, TcpSocket.TcpTimewaitLenUs);
             return TimeWaitAction.Ack;
         }
@@ -328,11 +332,8 @@ public sealed class TcpLayer
         return TimeWaitAction.Ack;
     }
 
-    private void KillTimeWait(TimeWaitSock tw)
-    {
-        RemoveTimeWait(tw);
-        _host.TcpExtStats.Inc(TcpExtMib.TWKilled);
-    }
+    /// <summary>inet_twsk_deschedule_put(): an early end (RST, a new SYN), without a counter.</summary>
+    private void KillTimeWait(TimeWaitSock tw) => RemoveTimeWait(tw);
 
     private static bool InWindow(SeqNum seq, SeqNum end, SeqNum s, SeqNum e) =>
         seq == s || (!SeqNum.Before(end, s) && SeqNum.Before(seq, e)) || (seq == end && seq == s);
@@ -533,7 +534,8 @@ public sealed class TcpLayer
             list.Add(new TcpSocketEntry(TcpState.NewSynRecv, r.Tuple.Local, r.Tuple.LocalPort, r.Tuple.Remote, r.Tuple.RemotePort,
                 0, 0, "on", Math.Max(0, (r.Timer?.Deadline.Nanoseconds ?? 0) / 1000 - NowUs), r.NumTimeout, null));
         foreach (var tw in _timeWait.Values)
-            list.Add(new TcpSocketEntry(TcpState.TimeWait, tw.Tuple.Local, tw.Tuple.LocalPort, tw.Tuple.Remote, tw.Tuple.RemotePort,
+            // inet_twsk_diag_fill() / get_timewait4_sock() report tw_substate: an orphan's FIN_WAIT2 shows as such.
+            list.Add(new TcpSocketEntry(tw.Substate, tw.Tuple.Local, tw.Tuple.LocalPort, tw.Tuple.Remote, tw.Tuple.RemotePort,
                 0, 0, "timewait", Math.Max(0, tw.DeadlineUs - NowUs), 0, null));
         return list;
     }

@@ -43,6 +43,7 @@ internal sealed class TimeWaitSock
 {
     public required FourTuple Tuple;
     public TcpState Substate;
+    public bool Reuse;           // tw_reuse: the socket's SO_REUSEADDR, which bind() over this TIME_WAIT needs too
     public SeqNum SndNxt, RcvNxt;
     public int RcvWnd, RcvWscale;
     public bool TsOk;

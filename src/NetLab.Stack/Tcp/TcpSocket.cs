@@ -147,8 +147,16 @@ public sealed partial class TcpSocket : IDisposable
     /// <summary>SO_LINGER: null = off; 0 = abortive close (RST); n = close() waits up to n seconds for the FIN's ACK.</summary>
     public int? Linger { get; set; }
 
-    /// <summary>TCP_LINGER2 in seconds: FIN_WAIT2 lifetime of an orphan (0 = tcp_fin_timeout, &lt; 0 = abort at once).</summary>
-    public int Linger2 { get; set; }
+    /// <summary>
+    /// TCP_LINGER2 in seconds: FIN_WAIT2 lifetime of an orphan (0 = tcp_fin_timeout, &lt; 0 = abort at once). Stored as
+    /// do_tcp_setsockopt() does: any negative value as -1, at most TCP_FIN_TIMEOUT_MAX (120 s).
+    /// </summary>
+    public int Linger2
+    {
+        get => _linger2;
+        set => _linger2 = value < 0 ? -1 : Math.Min(value, (int)(TcpFinTimeoutMaxUs / 1_000_000));
+    }
+    private int _linger2;
 
     /// <summary>TCP_SYNCNT (1..127): SYN retransmissions before giving up; 0 = tcp_syn_retries.</summary>
     public int SynCount
@@ -290,7 +298,10 @@ public sealed partial class TcpSocket : IDisposable
             case TcpState.Close: break;
             default: return Errno.EISCONN;
         }
-        if (_connectFailed) return Errno.ECONNABORTED;
+        // __inet_stream_connect() after a failed attempt: sock_error() (the pending ECONNREFUSED, ETIMEDOUT, ...) or
+        // ECONNABORTED once SO_ERROR took it. Linux then lets a further connect() start over (tcp_disconnect()
+        // reinitialises the socket); NetLab keeps answering ECONNABORTED.
+        if (_connectFailed) return TakeErrorOr(Errno.ECONNABORTED);
         var dst = address;
         var route = _host.Ipv4.RouteOutput(dst, BoundDevice);
         if (route is null) return Errno.ENETUNREACH;

@@ -117,6 +117,49 @@ public class TcpHandshakeTests
         h.ExpectSent(20.Ms(), Seg.Flags(Psh | Ack), Seg.PayloadLength(464));
     }
 
+    [Fact]
+    public void MaxSegment_LowersTheAdvertisedMss_AndCapsThePeers()
+    {
+        // TCP_MAXSEG 1000: advmss = min(1000, 1460), the SYN's window is whole 1000-byte segments (65000), and the
+        // peer's MSS 1460 is clamped to user_mss by tcp_parse_options().
+        using var h = new TcpHarness();
+        using var s = StartConnect(h, 0.Ms(), c => c.MaxSegment = 1000);
+        var syn = h.ExpectSent(0.Ms(), Seg.Flags(Syn), Seg.Mss(1000), Seg.Window(65000), Seg.WScale(10));
+        h.Send(10.Ms(), SendTemplate with
+        {
+            Flags = Syn | Ack, Seq = RemoteIsn, Ack = h.LocalIsn + 1, Window = 65160, Options = LinuxSynOptions(PeerTsAt(10.Ms()), syn.TsVal()),
+        });
+        h.ExpectSent(10.Ms(), Seg.Flags(Ack), Seg.Window(64)); // ALIGN(65000, 1024) >> 10
+        Assert.Equal((988, 988), (s.GetInfo().SndMss, s.GetInfo().Advmss));
+        Assert.Equal(988, s.MaxSegment); // getsockopt(TCP_MAXSEG) = mss_cache once connected
+    }
+
+    [Fact]
+    public void ReceiveBufferSetBeforeConnect_ShrinksTheSynWindow_AndTheWindowScale()
+    {
+        // SO_RCVBUF 8192 → sk_rcvbuf 16384, full space 8192 = window_clamp (SOCK_RCVBUF_LOCK): rcv_wnd = 5 × 1460,
+        // rcv_wscale = ilog2(min(32 MiB, 8192)) - 15 < 0 → 0.
+        using var h = new TcpHarness();
+        using var s = StartConnect(h, 0.Ms(), c => c.ReceiveBufferSize = 8192);
+        h.ExpectSent(0.Ms(), Seg.Flags(Syn), Seg.Window(7300), Seg.WScale(0));
+    }
+
+    [Theory]
+    [InlineData("tcp_timestamps", "020405B4" + "01010402" + "0103030A", 64240)]                       // mss, nop,nop,sackOK, nop,wscale
+    [InlineData("tcp_sack", "020405B4" + "0101080A" + "TSTSTSTS" + "00000000" + "0103030A", 64240)]   // mss, nop,nop,TS, nop,wscale
+    [InlineData("tcp_window_scaling", "020405B4" + "0402080A" + "TSTSTSTS" + "00000000", 64240)]      // mss, sackOK+TS
+    public void SynOptions_FollowTheSysctls(string sysctl, string options, ushort window)
+    {
+        using var h = new TcpHarness();
+        h.Host.Sysctl.Set("net.ipv4." + sysctl, "0");
+        using var s = StartConnect(h, 0.Ms());
+        var frame = h.ExpectSentFrame(0.Ms());
+        Seg.Verify(frame.Tcp!, Seg.Flags(Syn), Seg.Window(window));
+        string hex = Convert.ToHexString(frame.IpPayload[20..]);
+        if (frame.Tcp!.Tcp.Options.Timestamp is { } ts) hex = hex.Replace(ts.TsVal.ToString("X8"), "TSTSTSTS");
+        Assert.Equal(options, hex);
+    }
+
     // ------------------------------------------------------------------ SYN retransmission
 
     [Fact]
@@ -286,6 +329,54 @@ public class TcpHandshakeTests
         h.ExpectNothingUntil(10.Sec()); // no delayed ACK either: the data acknowledged the SYN-ACK
     }
 
+    // ------------------------------------------------------------------ simultaneous open
+
+    [Fact]
+    public void SimultaneousOpen_SynSynSynAckSynAck_EstablishesBothWays()
+    {
+        using var h = new TcpHarness();
+        using var s = StartConnect(h, 0.Ms());
+        var syn = h.ExpectSent(0.Ms(), Seg.Flags(Syn));
+        uint off = syn.TsOffset();
+        // The peer's SYN crosses ours: SYN_RECV, and tcp_send_synack() resends our SYN (same ISN, SYN options) with ACK.
+        h.Send(10.Ms(), SendTemplate with { Flags = Syn, Seq = RemoteIsn, Ack = default, Window = 64240, Options = LinuxSynOptions(PeerTsAt(10.Ms())) });
+        h.ExpectSent(10.Ms(), Seg.Flags(Syn | Ack), Seg.Seq(h.LocalIsn), Seg.Ack(RemoteIsn + 1), Seg.Window(64240), Seg.Mss(1460),
+            Seg.SackPermitted(), Seg.WScale(10), Seg.Timestamp(DutTsAt(off, 10.Ms()), PeerTsAt(10.Ms())));
+        Assert.Equal(TcpState.SynRecv, s.State);
+        Assert.Equal(1, h.Mib(TcpMib.OutSegs)); // the SYN-ACK covers no new sequence space: not in OutSegs
+        // The peer's SYN-ACK is the handshake's ACK (tcp_validate_incoming()'s SYN_RECV exemption) → ESTABLISHED; as a
+        // segment its SYN is old, so tcp_data_queue() D-SACKs it and ACKs at once.
+        h.Send(20.Ms(), SendTemplate with
+        {
+            Flags = Syn | Ack, Seq = RemoteIsn, Ack = h.LocalIsn + 1, Window = 64240, Options = LinuxSynOptions(PeerTsAt(20.Ms()), DutTsAt(off, 10.Ms())),
+        });
+        h.ExpectSent(20.Ms(), Seg.Flags(Ack), Seg.Seq(h.LocalIsn + 1), Seg.Ack(RemoteIsn + 1),
+            Seg.SackBlocks(new SackBlock(RemoteIsn, RemoteIsn + 1)), Seg.Timestamp(DutTsAt(off, 20.Ms()), PeerTsAt(20.Ms())));
+        Assert.Equal(TcpState.Established, s.State);
+        Assert.Equal((0, 0), (h.Ext(TcpExtMib.TCPSYNChallenge), h.Ext(TcpExtMib.TCPChallengeACK)));
+        Assert.Equal(1, h.Ext(TcpExtMib.DelayedACKLost));
+        var info = s.GetInfo();
+        Assert.Equal((1448, 7, 10), (info.SndMss, info.SndWscale, info.RcvWscale));
+        Assert.Equal(1, h.Mib(TcpMib.CurrEstab));
+        h.ExpectNothingUntil(10.Sec());
+    }
+
+    [Fact]
+    public void SimultaneousOpen_UnansweredSynAck_IsRetransmittedOnTheSynsTimer()
+    {
+        using var h = new TcpHarness();
+        using var s = StartConnect(h, 0.Ms());
+        h.ExpectSent(0.Ms(), Seg.Flags(Syn));
+        h.Send(10.Ms(), SendTemplate with { Flags = Syn, Seq = RemoteIsn, Ack = default, Window = 64240, Options = LinuxSynOptions(PeerTsAt(10.Ms())) });
+        h.ExpectSent(10.Ms(), Seg.Flags(Syn | Ack));
+        // The retransmit timer armed for the SYN at 0 fires at 1 s, then doubles (no linear timeouts in SYN_RECV).
+        h.ExpectSent(1.Sec(), Seg.Flags(Syn | Ack), Seg.Seq(h.LocalIsn), Seg.Ack(RemoteIsn + 1));
+        h.ExpectSent(3.Sec(), Seg.Flags(Syn | Ack), Seg.Seq(h.LocalIsn));
+        h.Send(3010.Ms(), SendTemplate with { Seq = RemoteIsn + 1, Ack = h.LocalIsn + 1, Window = 502 });
+        Assert.Equal(TcpState.Established, s.State);
+        h.ExpectNothingUntil(100.Sec());
+    }
+
     // ------------------------------------------------------------------ refusals
 
     [Fact]
@@ -303,6 +394,28 @@ public class TcpHandshakeTests
         Assert.Equal(Errno.ECONNREFUSED, connect.FailedWith());
         Assert.Equal(TcpState.Close, s.State);
         Assert.Equal((1, 0), (h.Mib(TcpMib.AttemptFails), h.Mib(TcpMib.EstabResets)));
+    }
+
+    [Fact]
+    public void NonBlockingConnect_Refused_ReportsTheErrorThroughSoErrorOrTheNextConnect()
+    {
+        using var h = new TcpHarness();
+        using var a = StartConnect(h, 0.Ms());
+        h.ExpectSent(0.Ms(), Seg.Flags(Syn));
+        h.Send(10.Ms(), SendTemplate with { Flags = Rst | Ack, Seq = new(0), Ack = h.LocalIsn + 1, Window = 0 });
+        Assert.Equal(Errno.ECONNREFUSED, a.Connect(RemoteIp, RemotePort)); // sock_error() on the next connect()
+        Assert.Equal(Errno.None, a.TakeError());
+
+        using var b = h.Host.Tcp.Open();
+        h.At(20.Ms(), () => Assert.Equal(Errno.EINPROGRESS, b.Connect(RemoteIp, RemotePort)));
+        Assert.Equal(Errno.EALREADY, b.Connect(RemoteIp, RemotePort));
+        var syn = h.ExpectSent(20.Ms(), Seg.Flags(Syn));
+        h.Send(30.Ms(), SendTemplate with
+        {
+            DestinationPort = syn.Tcp.SourcePort, Flags = Rst | Ack, Seq = new(0), Ack = syn.Tcp.Seq + 1, Window = 0,
+        });
+        Assert.Equal(Errno.ECONNREFUSED, b.TakeError()); // SO_ERROR
+        Assert.Equal(Errno.ECONNABORTED, b.Connect(RemoteIp, RemotePort));
     }
 
     [Fact]

@@ -269,6 +269,21 @@ public class TcpListenTests
     }
 
     [Fact]
+    public void ChildResetWhileQueued_IsStillAccepted_AndReportsEconnreset()
+    {
+        using var h = new TcpHarness();
+        using var l = Listen(h);
+        PassiveOpen(h, 0.Ms());
+        h.Send(20.Ms(), SendTemplate with { Flags = Rst, Seq = RemoteIsn + 1, Ack = default });
+        Assert.Equal(1, l.AcceptQueueLength); // inet_csk_accept() takes the oldest child whatever its state
+        using var c = Accept(l);
+        Assert.Equal(TcpState.Close, c.State);
+        Assert.Equal(Errno.ECONNRESET, c.TryReceive(new byte[1], out _));
+        Assert.Equal(1, h.Mib(TcpMib.EstabResets));
+        h.ExpectNothingUntil(10.Sec());
+    }
+
+    [Fact]
     public void ClosingAListener_ResetsItsUnacceptedChildren_AndDropsRequestsSilently()
     {
         using var h = new TcpHarness();

@@ -180,6 +180,20 @@ public class TcpResetTests
     }
 
     [Fact]
+    public void Established_SynAtRcvNxt_IsChallenged_WithoutTouchingTsRecent()
+    {
+        using var h = new TcpHarness();
+        var (s, off) = Establish(h);
+        h.Send(100.Ms(), SendTemplate with
+        {
+            Flags = Syn, Seq = RemoteIsn + 1, Ack = default, Window = 64240, Options = LinuxSynOptions(PeerTsAt(100.Ms())),
+        });
+        // ts_recent is replaced in tcp_ack(), which a challenged SYN never reaches: TSecr still echoes the SYN-ACK.
+        h.ExpectSent(100.Ms(), Seg.Flags(Ack), Seg.Ack(RemoteIsn + 1), Seg.Timestamp(DutTsAt(off, 100.Ms()), PeerTsAt(10.Ms())));
+        Assert.Equal(TcpState.Established, s.State);
+    }
+
+    [Fact]
     public void Established_SynOutsideTheWindow_GetsAChallengeAckToo()
     {
         using var h = new TcpHarness();
