@@ -33,11 +33,12 @@ public sealed partial class TcpSocket : IDisposable
 
     private readonly Host _host;
     private readonly TcpLayer _layer;
-    private readonly WaitQueue _wait = new();
+    private readonly WaitQueue _wait;
 
     internal TcpSocket(Host host, TcpLayer layer)
     {
         _host = host;
+        _wait = new(host.Scheduler);
         _layer = layer;
         var sys = host.TcpSysctl;
         // tcp_init_sock(): buffers from tcp_wmem[1]/tcp_rmem[1], cwnd 10, RTO 1 s, mdev 1 s.
@@ -339,7 +340,7 @@ public sealed partial class TcpSocket : IDisposable
         var err = Connect(address, port);
         if (err != Errno.EINPROGRESS) throw new NetLabSocketException(err);
         while (State is TcpState.SynSent or TcpState.SynRecv)
-            await _wait.WaitAsync(cancellationToken);
+            await _wait.WaitAsync(cancellationToken).ConfigureAwait(false);
         if (State == TcpState.Close) throw new NetLabSocketException(TakeErrorOr(Errno.ECONNREFUSED));
     }
 
@@ -362,7 +363,7 @@ public sealed partial class TcpSocket : IDisposable
             var err = TryAccept(out var child);
             if (err == Errno.None) return child!;
             if (err != Errno.EAGAIN) throw new NetLabSocketException(err);
-            await _wait.WaitAsync(cancellationToken);
+            await _wait.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -402,7 +403,7 @@ public sealed partial class TcpSocket : IDisposable
         while (State is TcpState.SynSent or TcpState.SynRecv && _skErr == Errno.None)
         {
             _writePending++;
-            try { await _wait.WaitAsync(cancellationToken); }
+            try { await _wait.WaitAsync(cancellationToken).ConfigureAwait(false); }
             finally { _writePending--; }
         }
         while (!data.IsEmpty)
@@ -410,7 +411,7 @@ public sealed partial class TcpSocket : IDisposable
             var err = TrySend(data.Span, out int n);
             if (err == Errno.None) { data = data[n..]; continue; }
             if (err != Errno.EAGAIN) throw new NetLabSocketException(err);
-            await _wait.WaitAsync(cancellationToken);
+            await _wait.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -452,7 +453,7 @@ public sealed partial class TcpSocket : IDisposable
             var err = TryReceive(buffer.Span, out int n);
             if (err == Errno.None) return n;
             if (err != Errno.EAGAIN) throw new NetLabSocketException(err);
-            await _wait.WaitAsync(cancellationToken);
+            await _wait.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -462,7 +463,7 @@ public sealed partial class TcpSocket : IDisposable
         int total = 0;
         while (total < buffer.Length)
         {
-            int n = await ReceiveAsync(buffer[total..], cancellationToken);
+            int n = await ReceiveAsync(buffer[total..], cancellationToken).ConfigureAwait(false);
             if (n == 0) break;
             total += n;
         }
