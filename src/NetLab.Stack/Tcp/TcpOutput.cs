@@ -195,7 +195,7 @@ public sealed partial class TcpSocket
         }
         var repr = new TcpRepr(LocalPort, RemotePort, seq, (flags & TcpFlags.Ack) != 0 ? _rcvNxt : default, flags, window, options, len);
         int hl = repr.HeaderLength;
-        var pkt = _host.Pool.Rent(PacketPool.DefaultHeadroom, hl + len);
+        var pkt = _host.Pool.RentUninitialized(PacketPool.DefaultHeadroom, hl + len); // header and payload overwrite it all
         if (len > 0) _sndRing.CopyTo(ringOffset, pkt.Data.Slice(hl, len));
         repr.Emit(pkt.Data, LocalAddress, RemoteAddress);
         pkt.TransportOffset = pkt.DataOffset;
