@@ -74,14 +74,14 @@ public sealed class TcpLayer
         }
         var range = _host.Ipv4Sysctl.IpLocalPortRange;
         int low = range[0], n = range[1] - range[0] + 1;
-        int start = _portRng.Next(n);
-        // bind(0) prefers odd ports, leaving even ones to connect() (inet_csk_find_open_port).
-        for (int pass = 0; pass < 2; pass++)
-            for (int i = 0; i < n; i++)
+        int start = _portRng.Next(n) | 1;
+        // bind(0) tries odd ports first, leaving even ones to connect(), and takes the first port whose users
+        // do not conflict (inet_csk_find_open_port(): an existing bucket is fine without a conflict).
+        for (int parity = 1; parity >= 0; parity--)
+            for (int i = 0; i < n; i += 2)
             {
-                int p = low + (start + i) % n;
-                if (((p & 1) == 1) != (pass == 0)) continue;
-                if (!BindConflict(s, address, (ushort)p) && !_bound.ContainsKey((ushort)p))
+                int p = low + (start - 1 + parity + i) % n;
+                if (!BindConflict(s, address, (ushort)p))
                 {
                     AddBound(s, (ushort)p);
                     return Errno.None;
