@@ -13,13 +13,22 @@ public sealed class ToolContext
     /// <summary>Unix time of virtual time zero, in microseconds (whole seconds, so truncation is unaffected).</summary>
     private static readonly long EpochMicroseconds = VirtualTimeProvider.Epoch.ToUnixTimeMilliseconds() * 1000;
 
-    public ToolContext(Host host, IToolOutput output, CancellationToken cancellationToken)
+    public ToolContext(Host host, IToolOutput output, CancellationToken cancellationToken, ReadOnlyMemory<byte> stdin = default)
     {
         Host = host;
         Output = output;
         CancellationToken = cancellationToken;
+        Stdin = stdin;
         Pid = host.AllocatePid();
     }
+
+    /// <summary>
+    /// Standard input: these bytes, then end of file (no input given is /dev/null). A scenario or a
+    /// test passes it to <see cref="ToolRunner.RunAsync(Host, string, IToolOutput, CancellationToken, string?)"/>,
+    /// or the command line carries it as a here-string (<c>nc 10.0.0.2 7 &lt;&lt;&lt; hello</c>) or an
+    /// echo/printf pipe (<c>echo hello | nc 10.0.0.2 7</c>).
+    /// </summary>
+    public ReadOnlyMemory<byte> Stdin { get; }
 
     public Host Host { get; }
     public IToolOutput Output { get; }

@@ -12,7 +12,9 @@ public static class ToolRunner
     private static readonly Dictionary<string, ITool> ByName = new ITool[]
     {
         new PingTool(), new TracerouteTool(), new TracepathTool(), new IpTool(), new ArpTool(), new SysctlTool(),
-        new ArpingTool(),
+        new ArpingTool(), new TcpRrTool(), new Ss.SsTool(), new Netstat.NetstatTool(), new Nc.NcTool(), new Iperf.Iperf3Tool(),
+        new Servers.InetdServerTool("echo-server"), new Servers.InetdServerTool("discard-server"),
+        new Servers.InetdServerTool("chargen-server"),
     }.ToDictionary(t => t.Name, StringComparer.Ordinal);
 
     /// <summary>The commands NetLab hosts have.</summary>
@@ -26,9 +28,13 @@ public static class ToolRunner
     /// drive it with Scheduler.Run(task).
     /// </summary>
     public static Task<int> RunAsync(Host host, string commandLine, IToolOutput output, CancellationToken cancellationToken)
+        => RunAsync(host, commandLine, output, cancellationToken, null);
+
+    /// <summary>As above, with <paramref name="stdin"/> as the command's standard input (null: /dev/null).</summary>
+    public static Task<int> RunAsync(Host host, string commandLine, IToolOutput output, CancellationToken cancellationToken, string? stdin)
     {
         var context = host.Scheduler.SynchronizationContext;
-        if (SynchronizationContext.Current == context) return RunHereAsync(host, commandLine, output, cancellationToken);
+        if (SynchronizationContext.Current == context) return RunHereAsync(host, commandLine, output, cancellationToken, stdin);
         // Every await must resume on the scheduler: start the tool inside its SynchronizationContext.
         var done = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         context.Post(_ =>
@@ -37,7 +43,7 @@ public static class ToolRunner
             SynchronizationContext.SetSynchronizationContext(context);
             try
             {
-                RunHereAsync(host, commandLine, output, cancellationToken).ContinueWith(t =>
+                RunHereAsync(host, commandLine, output, cancellationToken, stdin).ContinueWith(t =>
                 {
                     if (t.IsFaulted) done.SetException(t.Exception!.InnerExceptions);
                     else if (t.IsCanceled) done.SetCanceled();
@@ -52,9 +58,14 @@ public static class ToolRunner
         return done.Task;
     }
 
-    private static async Task<int> RunHereAsync(Host host, string commandLine, IToolOutput output, CancellationToken cancellationToken)
+    private static async Task<int> RunHereAsync(Host host, string commandLine, IToolOutput output, CancellationToken cancellationToken, string? stdin)
     {
         if (!TrySplit(commandLine, out var words, out var error))
+        {
+            output.WriteError($"bash: {error}");
+            return 2;
+        }
+        if (!TakeInput(words, ref stdin, out error))
         {
             output.WriteError($"bash: {error}");
             return 2;
@@ -65,7 +76,7 @@ public static class ToolRunner
             output.WriteError($"bash: {words[0]}: command not found");
             return 127;
         }
-        var ctx = new ToolContext(host, output, cancellationToken);
+        var ctx = new ToolContext(host, output, cancellationToken, stdin is null ? default : Encoding.UTF8.GetBytes(stdin));
         try
         {
             return await tool.RunAsync(ctx, words.Skip(1).ToList());
@@ -74,6 +85,39 @@ public static class ToolRunner
         {
             return InterruptedStatus;
         }
+    }
+
+    /// <summary>
+    /// The two ways a command line can feed a command's stdin without files: a here-string
+    /// (<c>cmd &lt;&lt;&lt; WORD</c>, WORD and a newline) and a pipe from echo or printf (<c>echo [-n] WORDS | cmd</c>,
+    /// <c>printf FORMAT | cmd</c> with \n and \t). The words that made the input are removed.
+    /// </summary>
+    internal static bool TakeInput(List<string> words, ref string? stdin, out string? error)
+    {
+        error = null;
+        int pipe = words.IndexOf("|");
+        if (pipe >= 0)
+        {
+            var left = words.Take(pipe).ToList();
+            if (left.Count == 0 || pipe == words.Count - 1) { error = "syntax error near unexpected token `|'"; return false; }
+            if (left[0] == "echo")
+            {
+                bool newline = left.Count < 2 || left[1] != "-n";
+                stdin = string.Join(' ', left.Skip(newline ? 1 : 2)) + (newline ? "\n" : "");
+            }
+            else if (left[0] == "printf" && left.Count >= 2)
+                stdin = left[1].Replace("\\n", "\n").Replace("\\t", "\t");
+            else { error = $"{left[0]}: only echo and printf can feed a pipe in NetLab"; return false; }
+            words.RemoveRange(0, pipe + 1);
+        }
+        int here = words.IndexOf("<<<");
+        if (here >= 0)
+        {
+            if (here == words.Count - 1) { error = "syntax error near unexpected token `newline'"; return false; }
+            stdin = words[here + 1] + "\n";
+            words.RemoveRange(here, 2);
+        }
+        return true;
     }
 
     /// <summary>

@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using NetLab.Core.Addressing;
 
 namespace NetLab.Core.Checksums;
@@ -12,18 +14,39 @@ public static class InternetChecksum
     /// <summary>Adds <paramref name="data"/> to a running sum (RFC 1071 §4.1). Only the last chunk may be odd-sized.</summary>
     public static ulong Add(ulong sum, ReadOnlySpan<byte> data)
     {
+        if (!BitConverter.IsLittleEndian) return sum + AddBigEndian(data);
+        // RFC 1071 §2(B), byte-order independence: sum the words in the CPU's (little-endian) order, 16 bytes
+        // per step in two accumulators of 32-bit halves (no carry can be lost), fold, then swap the two bytes.
+        ref byte r = ref MemoryMarshal.GetReference(data);
+        int n = data.Length, i = 0;
+        ulong s0 = 0, s1 = 0;
+        for (; i + 16 <= n; i += 16)
+        {
+            ulong a = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref r, i));
+            ulong b = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref r, i + 8));
+            s0 += (a & 0xFFFF_FFFF) + (a >> 32);
+            s1 += (b & 0xFFFF_FFFF) + (b >> 32);
+        }
+        if (i + 8 <= n)
+        {
+            ulong a = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref r, i));
+            s0 += (a & 0xFFFF_FFFF) + (a >> 32);
+            i += 8;
+        }
+        if (i + 4 <= n) { s0 += Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref r, i)); i += 4; }
+        if (i + 2 <= n) { s1 += Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref r, i)); i += 2; }
+        if (i < n) s1 += Unsafe.Add(ref r, i); // a lone last byte is the high byte of a big-endian word: low here
+        ushort folded = Fold(s0 + s1);
+        return sum + BinaryPrimitives.ReverseEndianness(folded);
+    }
+
+    private static ulong AddBigEndian(ReadOnlySpan<byte> data)
+    {
         ulong s = 0;
         int i = 0;
-        // 8 bytes at a time: split into two 32-bit words so the 64-bit accumulator cannot overflow.
-        for (; i + 8 <= data.Length; i += 8)
-        {
-            ulong w = BinaryPrimitives.ReadUInt64BigEndian(data[i..]);
-            s += (w >> 32) + (w & 0xFFFF_FFFF);
-        }
-        if (i + 4 <= data.Length) { s += BinaryPrimitives.ReadUInt32BigEndian(data[i..]); i += 4; }
-        if (i + 2 <= data.Length) { s += BinaryPrimitives.ReadUInt16BigEndian(data[i..]); i += 2; }
+        for (; i + 2 <= data.Length; i += 2) s += BinaryPrimitives.ReadUInt16BigEndian(data[i..]);
         if (i < data.Length) s += (ulong)data[i] << 8;
-        return sum + s;
+        return s;
     }
 
     public static ulong Add(ulong sum, ushort word) => sum + word;

@@ -85,7 +85,7 @@ public sealed class Packet : IDisposable
     /// <summary>A full copy with the same headroom and metadata (Linux clones; NetLab copies).</summary>
     public Packet Copy()
     {
-        var p = _pool.Rent(_head, _length, Tailroom);
+        var p = _pool.RentUninitialized(_head, _length, Tailroom);
         Data.CopyTo(p.Data);
         p.IngressIfIndex = IngressIfIndex;
         p.PacketType = PacketType;
@@ -98,7 +98,7 @@ public sealed class Packet : IDisposable
         return p;
     }
 
-    internal void Init(int headroom, int length, int tailroom)
+    internal void Init(int headroom, int length, int tailroom, bool clear = true)
     {
         int size = headroom + length + tailroom;
         if (_buffer.Length < size)
@@ -109,7 +109,7 @@ public sealed class Packet : IDisposable
         _head = headroom;
         _length = length;
         // Stale bytes from another user of the buffer must never reach the wire: runs stay reproducible.
-        _buffer.AsSpan(headroom, length).Clear();
+        if (clear) _buffer.AsSpan(headroom, length).Clear();
         IngressIfIndex = 0;
         PacketType = PacketType.Host;
         Protocol = 0;
@@ -148,10 +148,24 @@ public sealed class PacketPool
         return p;
     }
 
+    /// <summary>
+    /// A packet whose Data is not cleared: for callers that write every byte of it at once (a segment's header
+    /// and payload), so the hot path does not zero what it is about to overwrite.
+    /// </summary>
+    public Packet RentUninitialized(int headroom, int length, int tailroom = DefaultTailroom)
+    {
+        var p = _free.Count > 0 ? _free.Pop() : new Packet(this);
+        p.InPool = false;
+        p.Init(headroom, length, tailroom, clear: false);
+        Outstanding++;
+        Rented++;
+        return p;
+    }
+
     /// <summary>A packet whose data is a copy of <paramref name="bytes"/> (for receive paths and tests).</summary>
     public Packet RentCopy(ReadOnlySpan<byte> bytes, int headroom = DefaultHeadroom)
     {
-        var p = Rent(headroom, bytes.Length);
+        var p = RentUninitialized(headroom, bytes.Length);
         bytes.CopyTo(p.Data);
         return p;
     }

@@ -17,13 +17,14 @@ public sealed class RawSocket : IDisposable
 {
     private readonly Host _host;
     private readonly Queue<RawDatagram> _queue = new();
-    private readonly WaitQueue _readable = new();
+    private readonly WaitQueue _readable;
     private long _rmemAlloc;
     private bool _closed;
 
     internal RawSocket(Host host, byte protocol)
     {
         _host = host;
+        _readable = new(host.Scheduler);
         Protocol = protocol;
         ReceiveBufferSize = host.Core.RmemDefault;
         PmtuDisc = Udp.UdpSocket.InitialPmtuDisc(host); // inet_create() sets it for every inet socket type

@@ -94,7 +94,7 @@ public sealed partial class TcpSocket
                     WakeUp();
                     if (IsOrphan)
                     {
-                        if (Linger2 < 0 || (seg.Length > 0 && SeqNum.After(seg.EndSeq - (seg.Has(TcpFlags.Fin) ? 1 : 0), _rcvNxt)))
+                        if (Linger2 < 0 || (seg.EndSeq != seg.Seq && SeqNum.After(seg.EndSeq - (seg.Has(TcpFlags.Fin) ? 1 : 0), _rcvNxt)))
                         {
                             _host.TcpExtStats.Inc(TcpExtMib.TCPAbortOnData);
                             Done();
@@ -124,7 +124,7 @@ public sealed partial class TcpSocket
                 goto case TcpState.Established;
             case TcpState.FinWait1 or TcpState.FinWait2:
                 // RFC 793 says queue it; Linux resets a connection whose reader is gone (tcp_rcv_state_process).
-                if ((_shutdown & RcvShutdown) != 0 && seg.Length > 0 && SeqNum.After(seg.EndSeq - (seg.Has(TcpFlags.Fin) ? 1 : 0), _rcvNxt))
+                if ((_shutdown & RcvShutdown) != 0 && seg.EndSeq != seg.Seq && SeqNum.After(seg.EndSeq - (seg.Has(TcpFlags.Fin) ? 1 : 0), _rcvNxt))
                 {
                     _host.TcpExtStats.Inc(TcpExtMib.TCPAbortOnData);
                     ResetReceived();
@@ -149,12 +149,18 @@ public sealed partial class TcpSocket
     {
         if (seg.Has(TcpFlags.Ack))
         {
-            // The ACK must acknowledge exactly our SYN; otherwise reset_and_undo (a RST answers it).
-            if (!SeqNum.After(seg.Repr.Ack, _sndUna) || SeqNum.After(seg.Repr.Ack, _sndNxt)) return !seg.Has(TcpFlags.Rst);
-            if (seg.SawTimestamp && seg.TsEcr != 0 && _retransStampUs != 0)
+            // The ACK must acknowledge exactly our SYN; otherwise reset_and_undo (a RST answers it). "Previous FIN/ACK
+            // or RST/ACK might be ignored": before any retransmission the SYN goes again after TCP_TIMEOUT_MIN.
+            if (!SeqNum.After(seg.Repr.Ack, _sndUna) || SeqNum.After(seg.Repr.Ack, _sndNxt))
             {
-                long ecrUs = (long)seg.TsEcr * 1000;
-                if (ecrUs < _retransStampUs / 1000 * 1000 - 1000 || ecrUs > NowUs)
+                if (_retransmits == 0) ResetRetransmitTimer(TimerKind.Retrans, TcpTimeoutMinUs);
+                return !seg.Has(TcpFlags.Rst);
+            }
+            // PAWS for the SYN-ACK: its TSecr must lie between our first SYN and now (tcp_time_stamp_ts units, ms).
+            if (seg.SawTimestamp && seg.TsEcr != 0 && _retransStampUs >= 0)
+            {
+                uint first = (uint)(_retransStampUs / 1000);
+                if (TsNow - first < seg.TsEcr - first)
                 {
                     _host.TcpExtStats.Inc(TcpExtMib.PAWSActive);
                     return true;
@@ -171,24 +177,35 @@ public sealed partial class TcpSocket
             _irs = seg.Seq;
             _sndWl1 = seg.Seq;
             NegotiateOptions(ref seg);
+            if (_tstampOk) _advmss -= 12; // TCPOLEN_TSTAMP_ALIGNED
+            TryUndoSpuriousSyn(ref seg);
             _rcvNxt = _rcvWup = _copiedSeq = seg.Seq + 1;
             _rcvqSeq = _copiedSeq;
             _sndWnd = seg.Repr.Window; // never scaled on a SYN
             _maxWindow = Math.Max(_maxWindow, _sndWnd);
             Ack(ref seg);
+            // tcp_fastretrans_alert() → tcp_process_loss(): the SYN timeouts' Loss state ends with the SYN acknowledged
+            // (Reno holds it until something above high_seq is acknowledged, as tcp_try_undo_recovery() does).
+            if (_caState == TcpCaState.Loss && !SeqNum.Before(_sndUna, _highSeq))
+            {
+                TryUndoRecovery();
+                if (_sackOk) SetCaState(TcpCaState.Open);
+                _frto = false;
+            }
             SyncMssForRoute();
             InitializeRcvMss();
             FinishConnect();
-            // The third ACK goes out at once (tcp_send_ack), unless data is waiting to carry it.
-            if (_sndNxt != _writeSeq) PushPendingFrames();
-            if (_sndNxt == _writeSeq || _ackPending != 0) SendAck();
-            if (seg.Length > 0 || seg.Has(TcpFlags.Fin))
+            // The third ACK goes out at once (tcp_send_ack), unless a writer is blocked waiting for the connection:
+            // then the ACK is delayed (TCP_DELACK_MAX) in quick-ACK mode so that the data carries it. Data or a FIN on
+            // the SYN-ACK is discarded (no TCP Fast Open here): the caller frees the skb after tcp_send_ack().
+            if (_writePending > 0)
             {
-                // Data on a SYN-ACK (TFO servers): queue it like any in-order segment.
-                var rest = seg;
-                DataQueue(ref rest);
-                AckSndCheck();
+                ScheduleAck();
+                EnterQuickackMode(TcpMaxQuickacks);
+                _ackPending |= AckTimer;
+                ResetDelackTimer(NowUs + TcpDelackMaxUs);
             }
+            else SendAck();
             return false;
         }
         if (seg.Has(TcpFlags.Rst)) return false;
@@ -227,8 +244,6 @@ public sealed partial class TcpSocket
         if (_tstampOk)
         {
             _tcpHeaderLen = 32;
-            // Linux: advmss -= TCPOLEN_TSTAMP_ALIGNED, so rcv_mss, window_clamp and rcvq_space count 1448, not 1460.
-            if (State == TcpState.SynSent && seg.Has(TcpFlags.Ack)) _advmss -= 12;
             _tsRecent = seg.TsVal;
             _tsRecentStampUs = NowUs;
         }
@@ -237,6 +252,16 @@ public sealed partial class TcpSocket
     }
 
     private bool _rcvWscaleOffered => _host.TcpSysctl.TcpWindowScaling != 0;
+
+    /// <summary>
+    /// tcp_try_undo_spurious_syn(): the SYN (or SYN-ACK) timeouts were spurious when the ACK echoes the first
+    /// transmission's timestamp (retrans_stamp); then cwnd is not cut to 1 after the handshake.
+    /// </summary>
+    private void TryUndoSpuriousSyn(ref TcpSegment seg)
+    {
+        if (_undoMarkerSet && _retransStampUs >= 0 && seg.SawTimestamp && seg.TsEcr == (uint)(_retransStampUs / 1000))
+            _undoMarkerSet = false;
+    }
 
     private void SyncMssForRoute()
     {
@@ -259,9 +284,10 @@ public sealed partial class TcpSocket
     private void InitTransfer()
     {
         _rcvTstampUs = NowUs;
-        if (_srttUs == 0 && _totalRetrans > 0) _rto = TcpTimeoutFallbackUs; // RFC 6298 §5.7
+        if (_srttUs == 0) _rto = TcpTimeoutFallbackUs; // tcp_init_metrics(): no RTT sample from the handshake (RFC 6298 §5.7)
         Cc.SndCwnd = _totalRetrans > 1 && _undoMarkerSet ? 1u : TcpCongestionState.InitCwnd;
-        Cc.SndSsthresh = TcpCongestionState.InfiniteSsthresh;
+        // ssthresh is not touched: after SYN timeouts it keeps what tcp_enter_loss() set (tcp_init_metrics()
+        // restores no ssthresh with tcp_no_ssthresh_metrics_save = 1).
         InitBufferSpace();
         SyncCc();
         _ca.Init(Cc);
@@ -297,6 +323,9 @@ public sealed partial class TcpSocket
     /// <summary>SYN_RECV → ESTABLISHED on the acceptable ACK (simultaneous open and accepted children).</summary>
     private void ProcessSynRecvAck(ref TcpSegment seg)
     {
+        if (_tstampOk) _advmss -= 12; // TCPOLEN_TSTAMP_ALIGNED
+        TryUndoSpuriousSyn(ref seg);
+        _retransStampUs = -1;
         SetState(TcpState.Established);
         _everConnected = true;
         _sndWnd = seg.Repr.Window << _sndWscale;
@@ -319,7 +348,7 @@ public sealed partial class TcpSocket
         {
             if (!rst)
             {
-                if (seg.Has(TcpFlags.Syn)) { SendChallengeAck(); return false; }
+                if (seg.Has(TcpFlags.Syn)) { SynChallenge(); return false; }
                 _host.TcpExtStats.Inc(TcpExtMib.PAWSEstab);
                 SendDupAck(ref seg);
                 return false;
@@ -332,37 +361,67 @@ public sealed partial class TcpSocket
         bool beyond = SeqNum.After(seg.EndSeq, wndEnd) && (SeqNum.After(seg.Seq, wndEnd) || _rcvQueue.Count > 0);
         if (old || beyond)
         {
-            if (rst) return false;
-            if (seg.Has(TcpFlags.Syn)) { SendChallengeAck(); return false; }
+            if (rst)
+            {
+                if (ResetCheck(seg.Seq)) ResetReceived();
+                return false;
+            }
+            if (seg.Has(TcpFlags.Syn)) { SynChallenge(); return false; }
             if (beyond) _host.TcpExtStats.Inc(TcpExtMib.BeyondWindow);
             SendDupAck(ref seg);
             return false;
         }
         if (rst)
         {
-            // RFC 5961 §3.2: only an exact match resets; any other in-window RST earns a challenge ACK.
-            if (seg.Seq == _rcvNxt || (State is TcpState.CloseWait or TcpState.LastAck or TcpState.Closing && seg.Seq == _rcvNxt - 1))
+            // RFC 5961 §3.2: only an exact match resets (RCV.NXT, RCV.NXT - 1 after a FIN, or the right edge of the
+            // highest SACK block); any other in-window RST earns a challenge ACK.
+            if (seg.Seq == _rcvNxt || ResetCheck(seg.Seq) || (_sackOk && _numSacks > 0 && seg.Seq == HighestSackEnd()))
                 ResetReceived();
             else SendChallengeAck();
             return false;
         }
+        if (seg.Has(TcpFlags.Syn))
+        {
+            // The simultaneous-open SYN-ACK arriving in SYN_RECV is the handshake ACK, not an attack.
+            bool crossedSynAck = State == TcpState.SynRecv && seg.Has(TcpFlags.Ack) && seg.Seq + 1 == seg.EndSeq
+                && seg.Seq + 1 == _rcvNxt && seg.Repr.Ack == _sndNxt;
+            if (!crossedSynAck)
+            {
+                SynChallenge();
+                return false;
+            }
+        }
+        // tcp_replace_ts_recent() (Linux does it in tcp_ack(), FLAG_UPDATE_TS_RECENT): only for segments that passed
+        // the checks above, so a challenged RST or SYN never moves ts_recent.
         if (seg.SawTimestamp && _tstampOk && !SeqNum.After(seg.Seq, _rcvWup))
         {
             _tsRecent = seg.TsVal;
             _tsRecentStampUs = NowUs;
         }
-        if (seg.Has(TcpFlags.Syn))
-        {
-            // The simultaneous-open SYN-ACK arriving in SYN_RECV is the handshake ACK, not an attack.
-            if (State == TcpState.SynRecv && seg.Has(TcpFlags.Ack) && seg.Seq + 1 == seg.EndSeq && seg.Seq + 1 == _rcvNxt
-                && seg.Repr.Ack == _sndNxt)
-                return true;
-            _host.TcpStats.Inc(TcpMib.InErrs);
-            _host.TcpExtStats.Inc(TcpExtMib.TCPSYNChallenge);
-            SendChallengeAck();
-            return false;
-        }
         return true;
+    }
+
+    /// <summary>
+    /// tcp_validate_incoming()'s syn_challenge: TCPSYNChallenge and a challenge ACK; Tcp InErrs only on the
+    /// ESTABLISHED path (tcp_rcv_established passes syn_inerr = 1, tcp_rcv_state_process 0).
+    /// </summary>
+    private void SynChallenge()
+    {
+        if (State == TcpState.Established) _host.TcpStats.Inc(TcpMib.InErrs);
+        _host.TcpExtStats.Inc(TcpExtMib.TCPSYNChallenge);
+        SendChallengeAck();
+    }
+
+    /// <summary>tcp_reset_check(): a RST at rcv_nxt - 1 after the peer's FIN (CLOSE_WAIT, LAST_ACK, CLOSING).</summary>
+    private bool ResetCheck(SeqNum seq) =>
+        seq == _rcvNxt - 1 && State is TcpState.CloseWait or TcpState.LastAck or TcpState.Closing;
+
+    private SeqNum HighestSackEnd()
+    {
+        var max = _selectiveAcks[0].End;
+        for (int i = 1; i < _numSacks; i++)
+            if (SeqNum.After(_selectiveAcks[i].End, max)) max = _selectiveAcks[i].End;
+        return max;
     }
 
     /// <summary>tcp_paws_reject() with TCP_PAWS_WINDOW 1; RSTs pass once ts_recent is older than TCP_PAWS_MSL.</summary>
@@ -614,7 +673,7 @@ public sealed partial class TcpSocket
             else
             {
                 flag |= AckFlag.SynAcked;
-                _retransStampUs = 0;
+                _retransStampUs = -1;
             }
             int dataLen = s.DataLength;
             if (dataLen > 0) ReleaseSendBytes(dataLen);
@@ -800,7 +859,9 @@ public sealed partial class TcpSocket
     {
         bool fin = seg.Has(TcpFlags.Fin);
         int len = seg.Length;
-        if (len == 0 && !fin) return;
+        // "if (TCP_SKB_CB(skb)->seq == TCP_SKB_CB(skb)->end_seq) drop": a SYN counts, so the peer's SYN-ACK that
+        // completes a simultaneous open is a duplicate below (D-SACKed and acknowledged at once).
+        if (seg.Seq == seg.EndSeq) return;
         _dsackPending = false;
         if (seg.Seq == _rcvNxt)
         {

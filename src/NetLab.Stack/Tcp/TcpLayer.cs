@@ -35,8 +35,14 @@ public sealed class TcpLayer
     /// <summary>socket(AF_INET, SOCK_STREAM, 0).</summary>
     public TcpSocket Open() => new(_host, this);
 
-    /// <summary>tcp_orphan_count.</summary>
-    internal int OrphanCount { get; set; }
+    /// <summary>tcp_orphan_count: closed by the application, still alive in the stack (ss -s "orphaned").</summary>
+    public int OrphanCount { get; internal set; }
+
+    /// <summary>tcp_sockets_allocated: full sockets not yet freed, whatever their state (ss -s "TCP:").</summary>
+    public int AllocatedCount { get; internal set; }
+
+    private long _lastSocketId;
+    internal long NextSocketId() => ++_lastSocketId;
 
     /// <summary>Sockets in TIME_WAIT (tw_count, both substates).</summary>
     public int TimeWaitCount => _timeWait.Count;
@@ -68,14 +74,14 @@ public sealed class TcpLayer
         }
         var range = _host.Ipv4Sysctl.IpLocalPortRange;
         int low = range[0], n = range[1] - range[0] + 1;
-        int start = _portRng.Next(n);
-        // bind(0) prefers odd ports, leaving even ones to connect() (inet_csk_find_open_port).
-        for (int pass = 0; pass < 2; pass++)
-            for (int i = 0; i < n; i++)
+        int start = _portRng.Next(n) | 1;
+        // bind(0) tries odd ports first, leaving even ones to connect(), and takes the first port whose users
+        // do not conflict (inet_csk_find_open_port(): an existing bucket is fine without a conflict).
+        for (int parity = 1; parity >= 0; parity--)
+            for (int i = 0; i < n; i += 2)
             {
-                int p = low + (start + i) % n;
-                if (((p & 1) == 1) != (pass == 0)) continue;
-                if (!BindConflict(s, address, (ushort)p) && !_bound.ContainsKey((ushort)p))
+                int p = low + (start - 1 + parity + i) % n;
+                if (!BindConflict(s, address, (ushort)p))
                 {
                     AddBound(s, (ushort)p);
                     return Errno.None;
@@ -98,9 +104,9 @@ public sealed class TcpLayer
                 return true;
             }
         }
-        if (!s.ReuseAddress)
-            foreach (var tw in _timeWait.Keys)
-                if (tw.LocalPort == port && (address.IsUnspecified || tw.Local == address)) return true;
+        // inet_bind_conflict(): a TIME_WAIT holds its port unless both it (tw_reuse) and the new socket have SO_REUSEADDR.
+        foreach (var (key, tw) in _timeWait)
+            if (key.LocalPort == port && (address.IsUnspecified || key.Local == address) && !(s.ReuseAddress && tw.Reuse)) return true;
         return false;
     }
 
@@ -165,7 +171,9 @@ public sealed class TcpLayer
         if (reuse == 2)
             reuse = tuple.Local.IsLoopback || tuple.Remote.IsLoopback ? 1 : 0;
         long nowMs = _host.Now.Nanoseconds / 1_000_000;
-        bool ok = tw.TsRecentStampUs != 0
+        // tcp_twsk_unique(): only with timestamps (tw_ts_recent_stamp set); at once for an explicitly bound port
+        // (twp == NULL), else with tcp_tw_reuse once tcp_tw_reuse_delay ms have passed since entry.
+        bool ok = tw.TsOk
             && (!twp || (reuse != 0 && nowMs > tw.EntryUs / 1000 + _host.TcpSysctl.TcpTwReuseDelay));
         if (!ok) return false;
         uint isn = (tw.SndNxt + 65535 + 2).Value;
@@ -231,10 +239,13 @@ public sealed class TcpLayer
             Tuple = new FourTuple(s.LocalAddress, s.LocalPort, s.RemoteAddress, s.RemotePort),
             Substate = substate, SndNxt = sndNxt, RcvNxt = rcvNxt, RcvWnd = rcvWnd, RcvWscale = rcvWscale,
             TsOk = tsOk, TsRecent = tsRecent, TsRecentStampUs = tsOk ? tsRecentStampUs : 0, TsOffset = tsOffset,
-            EntryUs = NowUs,
+            EntryUs = NowUs, Reuse = s.ReuseAddress,
         };
         tw.Timer = new SimTimer(_host.Scheduler, () => OnTimeWaitTimer(tw));
         _timeWait[tw.Tuple] = tw;
+        // __inet_twsk_schedule(): counted when first scheduled, as TWKilled for a timeout of at most 4 s (3.5 RTO
+        // FIN_WAIT2 lifetimes), else TW; neither expiry nor an early kill counts again.
+        _host.TcpExtStats.Inc(timeoUs <= 4_000_000 ? TcpExtMib.TWKilled : TcpExtMib.TW);
         RescheduleTimeWait(tw, timeoUs);
     }
 
@@ -252,7 +263,6 @@ public sealed class TcpLayer
         if (!_timeWait.TryGetValue(tw.Tuple, out var cur) || cur != tw) return;
         if (NowUs < tw.DeadlineUs) { tw.Timer!.Arm(new SimTime(tw.DeadlineUs * 1000)); return; }
         _timeWait.Remove(tw.Tuple);
-        _host.TcpExtStats.Inc(TcpExtMib.TW);
     }
 
     private void RemoveTimeWait(TimeWaitSock tw)
@@ -280,7 +290,7 @@ public sealed class TcpLayer
             if (!fin || seg.EndSeq != tw.RcvNxt + 1) return TimeWaitAction.Rst;
             tw.Substate = TcpState.TimeWait;
             tw.RcvNxt = seg.EndSeq;
-            if (sawTs) { tw.TsRecent = tsval; tw.TsRecentStampUs = NowUs; }
+            if (sawTs) { tw.TsRecent = tsval; tw.TsRecentStampUs = NowUs; tw.EntryUs = NowUs; } // "refreshed when we enter true TIME-WAIT"
             RescheduleTimeWait(tw, TcpSocket.TcpTimewaitLenUs);
             return TimeWaitAction.Ack;
         }
@@ -322,11 +332,8 @@ public sealed class TcpLayer
         return TimeWaitAction.Ack;
     }
 
-    private void KillTimeWait(TimeWaitSock tw)
-    {
-        RemoveTimeWait(tw);
-        _host.TcpExtStats.Inc(TcpExtMib.TWKilled);
-    }
+    /// <summary>inet_twsk_deschedule_put(): an early end (RST, a new SYN), without a counter.</summary>
+    private void KillTimeWait(TimeWaitSock tw) => RemoveTimeWait(tw);
 
     private static bool InWindow(SeqNum seq, SeqNum end, SeqNum s, SeqNum e) =>
         seq == s || (!SeqNum.Before(end, s) && SeqNum.Before(seq, e)) || (seq == end && seq == s);
@@ -527,16 +534,21 @@ public sealed class TcpLayer
             list.Add(new TcpSocketEntry(TcpState.NewSynRecv, r.Tuple.Local, r.Tuple.LocalPort, r.Tuple.Remote, r.Tuple.RemotePort,
                 0, 0, "on", Math.Max(0, (r.Timer?.Deadline.Nanoseconds ?? 0) / 1000 - NowUs), r.NumTimeout, null));
         foreach (var tw in _timeWait.Values)
-            list.Add(new TcpSocketEntry(TcpState.TimeWait, tw.Tuple.Local, tw.Tuple.LocalPort, tw.Tuple.Remote, tw.Tuple.RemotePort,
+            // inet_twsk_diag_fill() / get_timewait4_sock() report tw_substate: an orphan's FIN_WAIT2 shows as such.
+            list.Add(new TcpSocketEntry(tw.Substate, tw.Tuple.Local, tw.Tuple.LocalPort, tw.Tuple.Remote, tw.Tuple.RemotePort,
                 0, 0, "timewait", Math.Max(0, tw.DeadlineUs - NowUs), 0, null));
         return list;
     }
 }
 
-/// <summary>One line of ss: state, queues, addresses, the -o timer and, for full sockets, TCP_INFO.</summary>
+/// <summary>
+/// One line of ss: state, queues, addresses, the -o timer and, for full sockets (listeners too, as
+/// tcp_get_info() reports them), TCP_INFO; SocketId and ShutdownMask are what ss -e prints.
+/// </summary>
 public sealed record TcpSocketEntry(
     TcpState State, Ipv4Address LocalAddress, ushort LocalPort, Ipv4Address RemoteAddress, ushort RemotePort,
-    int RecvQ, int SendQ, string Timer, long TimerRemainingUs, int TimerCount, TcpInfo? Info)
+    int RecvQ, int SendQ, string Timer, long TimerRemainingUs, int TimerCount, TcpInfo? Info,
+    long SocketId = 0, int ShutdownMask = 0)
 {
     internal static TcpSocketEntry From(TcpSocket s, long nowUs)
     {
@@ -545,6 +557,6 @@ public sealed record TcpSocketEntry(
         return new TcpSocketEntry(s.State, s.LocalAddress, s.LocalPort, s.RemoteAddress, s.RemotePort,
             listen ? s.AcceptQueueLength : s.BytesReadableForSs,
             listen ? s.MaxAcceptBacklog : s.BytesUnacknowledged,
-            timer, remaining, count, listen ? null : s.GetInfo());
+            timer, remaining, count, s.GetInfo(), s.Id, s.ShutdownMask);
     }
 }

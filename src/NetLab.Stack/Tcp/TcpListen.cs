@@ -179,7 +179,8 @@ public sealed partial class TcpSocket
         _ = cookieMss;
         var repr = new TcpRepr(req.Tuple.LocalPort, req.Tuple.RemotePort, req.SntIsn, req.RcvNxt, TcpFlags.Syn | TcpFlags.Ack,
             (ushort)Math.Min(req.RcvWnd, 65535), opts);
-        req.SntSynackUs = NowUs;
+        if (req.SntSynackUs < 0) { req.SntSynackUs = NowUs; req.SntTsvalFirst = tsval; }
+        req.SntTsvalLast = tsval;
         _layer.SendControl(req.Tuple.Local, req.Tuple.Remote, repr);
     }
 
@@ -204,13 +205,23 @@ public sealed partial class TcpSocket
             DropRequest(req);
             return;
         }
-        SendSynAck(req, null, 0);
-        _host.TcpStats.Inc(TcpMib.RetransSegs);
-        _host.TcpExtStats.Inc(TcpExtMib.TCPSynRetrans);
+        RtxSynAck(req);
         if (req.NumTimeout++ == 0) _reqYoung--;
         long timeout = Math.Min(req.TimeoutUs << req.NumTimeout, RtoMaxUs);
         req.Timer!.Arm(_host.Now + SimDuration.FromMicroseconds(timeout));
     }
+
+    /// <summary>tcp_rtx_synack(): the SYN-ACK again, counted as a retransmission (num_retrans).</summary>
+    private void RtxSynAck(RequestSock req)
+    {
+        SendSynAck(req, null, 0);
+        _host.TcpStats.Inc(TcpMib.RetransSegs);
+        _host.TcpExtStats.Inc(TcpExtMib.TCPSynRetrans);
+        req.NumRetrans++;
+    }
+
+    /// <summary>tcp_reqsk_timeout(): the request's RTO, 1 s doubled per timeout, at most tcp_rto_max.</summary>
+    private long ReqskTimeoutUs(RequestSock req) => Math.Min(req.TimeoutUs << req.NumTimeout, RtoMaxUs);
 
     internal void DropRequest(RequestSock req)
     {
@@ -225,30 +236,39 @@ public sealed partial class TcpSocket
     /// </summary>
     internal bool CheckRequest(RequestSock req, ref TcpSegment seg)
     {
-        var f = seg.Repr.Flags;
-        bool pawsReject = seg.SawTimestamp && req.TsRecent != 0 && (int)(req.TsRecent - seg.TsVal) > 1;
-        // A retransmitted SYN: SYN-ACK again (rate limited), restart the timer.
+        var f = seg.Repr.Flags & (TcpFlags.Rst | TcpFlags.Syn | TcpFlags.Ack);
+        // tcp_paws_reject() with a window of 0 against the SYN's TSval; tsecr_reject: the TSecr must echo one of our
+        // SYN-ACKs (between the first and the last TSval sent, compared before the offset is removed).
+        bool pawsReject = seg.SawTimestamp && req.TsRecent != 0 && (int)(req.TsRecent - seg.TsVal) > 0;
+        bool tsecrReject = false;
+        if (seg.SawTimestamp && req.TstampOk && seg.Repr.Options.Timestamp is { TsEcr: not 0 } echoed)
+            tsecrReject = req.SntTsvalLast - req.SntTsvalFirst < echoed.TsEcr - req.SntTsvalFirst;
+        // A pure retransmitted SYN: the SYN-ACK again, unless rate limited, and only then the timer restarts
+        // (mod_timer_pending(now + tcp_reqsk_timeout())).
         if (seg.Seq == req.RcvIsn && f == TcpFlags.Syn && !pawsReject)
         {
             if (!RequestOowLimited(req))
             {
-                SendSynAck(req, null, 0);
-                _host.TcpStats.Inc(TcpMib.RetransSegs);
-                _host.TcpExtStats.Inc(TcpExtMib.TCPSynRetrans);
+                RtxSynAck(req);
+                req.Timer!.Arm(_host.Now + SimDuration.FromMicroseconds(ReqskTimeoutUs(req)));
             }
-            req.Timer!.Arm(_host.Now + SimDuration.FromMicroseconds(Math.Min(req.TimeoutUs << req.NumTimeout, RtoMaxUs)));
             return false;
         }
         if ((f & TcpFlags.Ack) != 0 && seg.Repr.Ack != req.SntIsn + 1) return true;
+        // tcp_in_window(seq, end_seq, rcv_nxt, rcv_nxt + tcp_synack_window(req)).
         var rcvNxt = req.RcvNxt;
-        bool inWindow = seg.Seq == rcvNxt || (SeqNum.After(seg.EndSeq, rcvNxt) && SeqNum.Before(seg.Seq, rcvNxt + req.RcvWnd));
-        if (pawsReject || !inWindow)
+        var eWin = rcvNxt + Math.Min(req.RcvWnd, 65535);
+        bool inWindow = seg.Seq == rcvNxt || (SeqNum.After(seg.EndSeq, rcvNxt) && SeqNum.Before(seg.Seq, eWin))
+            || (seg.Seq == eWin && seg.Seq == seg.EndSeq);
+        if (pawsReject || tsecrReject || !inWindow)
         {
             if ((f & TcpFlags.Rst) == 0 && !RequestOowLimited(req))
                 SendRequestAck(req);
             if (pawsReject) _host.TcpExtStats.Inc(TcpExtMib.PAWSEstab);
+            else if (tsecrReject) _host.TcpExtStats.Inc(TcpExtMib.TSEcrRejected);
             return false;
         }
+        if (seg.Seq == req.RcvIsn) f &= ~TcpFlags.Syn; // "Truncate SYN, it is out of window starting at rcv_isn + 1"
         if ((f & (TcpFlags.Rst | TcpFlags.Syn)) != 0)
         {
             _host.TcpStats.Inc(TcpMib.AttemptFails);
@@ -271,7 +291,10 @@ public sealed partial class TcpSocket
             return true;
         }
         DropRequest(req);
-        var child = CreateChild(req, rttUs: req.NumTimeout == 0 ? NowUs - req.SntSynackUs : -1);
+        // tcp_synack_rtt_meas(): the first SYN-ACK's RTT when it was the only one, else the timestamp echo.
+        long rttUs = req.NumRetrans == 0 ? NowUs - req.SntSynackUs
+            : seg.SawTimestamp && seg.TsEcr != 0 ? Math.Max(1, (long)(TsNow - seg.TsEcr)) * 1000 : -1;
+        var child = CreateChild(req, rttUs);
         child.ParseTimestamps(ref seg);
         if (child.Rcv(ref seg)) return true;
         return false;
@@ -412,8 +435,15 @@ public sealed partial class TcpSocket
             c.SetRto();
             c._minRttUs = Math.Max(rttUs, 1);
         }
-        else if (req.NumTimeout > 0) c._rto = TcpTimeoutFallbackUs;
-        if (req.NumTimeout > 0) c._totalRetrans = req.NumTimeout;
+        c._totalRetrans = req.NumRetrans;
+        if (req.NumTimeout > 0)
+        {
+            // tcp_create_openreq_child(): SYN-ACK timeouts make the handshake a loss episode that undo may cancel.
+            c._totalRto = req.NumTimeout;
+            c._undoMarker = req.SntIsn;
+            c._undoMarkerSet = true;
+            c._retransStampUs = req.SntSynackUs;
+        }
         c.State = TcpState.SynRecv;
         c.SyncMssForRoute();
         c.InitializeRcvMss();
@@ -457,8 +487,7 @@ public sealed partial class TcpSocket
         if (errno == Errno.None) return;
         if (State is TcpState.SynSent or TcpState.SynRecv)
         {
-            _host.TcpExtStats.Inc(TcpExtMib.TCPAbortOnTimeout);
-            DoneWithError(errno);
+            DoneWithError(errno); // tcp_done_with_error(): no TCPAbortOnTimeout (that is tcp_write_err()'s)
             return;
         }
         _skErrSoft = errno;
@@ -603,7 +632,23 @@ public sealed partial class TcpSocket
             RcvBuf = _rcvBuf,
             Congestion = _ca.Name,
             InFlight = PacketsInFlight,
+            PacingRate = PacingRate(),
         };
+    }
+
+    /// <summary>
+    /// tcp_update_pacing_rate(): 200% of cwnd·mss/srtt in slow start (cwnd &lt; ssthresh/2), 120% after
+    /// (tcp_pacing_ss_ratio, tcp_pacing_ca_ratio), in bytes per second. Linux refreshes it on each ACK;
+    /// NetLab computes it when asked, from the same fields. Listeners and unsynchronised sockets have
+    /// none (~0 in Linux, which ss does not print).
+    /// </summary>
+    private long PacingRate()
+    {
+        if (!IsSynchronized || _srttUs == 0) return 0;
+        long rate = (long)_mssCache * ((1_000_000 / 100) << 3);
+        rate *= Cc.SndCwnd < Cc.SndSsthresh / 2 ? 200 : 120;
+        rate *= Math.Max(Cc.SndCwnd, _packetsOut);
+        return rate / _srttUs;
     }
 }
 
@@ -661,4 +706,6 @@ public sealed record TcpInfo
     public int RcvBuf { get; init; }
     public string Congestion { get; init; } = "";
     public uint InFlight { get; init; }
+    /// <summary>tcpi_pacing_rate in bytes per second (0: none).</summary>
+    public long PacingRate { get; init; }
 }

@@ -23,9 +23,11 @@ internal sealed class RequestSock
     public uint TsRecent;
     public uint TsOff;
     public int RcvWnd, WindowClamp;
-    public int NumTimeout;
+    public int NumTimeout;       // SYN-ACK timer expiries (backoff)
+    public int NumRetrans;       // SYN-ACK retransmissions, by timer or for a retransmitted SYN (tcp_rtx_synack)
     public bool Acked;           // the final ACK was dropped for a full accept queue
-    public long SntSynackUs;     // when the (last) SYN-ACK left
+    public long SntSynackUs = -1; // snt_synack: when the first SYN-ACK left ("Timestamp first SYNACK")
+    public uint SntTsvalFirst, SntTsvalLast; // the TSvals of the first and the last SYN-ACK (tcp_check_req's tsecr_reject)
     public long TimeoutUs = TcpSocket.TcpTimeoutInitUs;
     public SimTimer? Timer;
     public long LastOowAckUs;
@@ -41,6 +43,7 @@ internal sealed class TimeWaitSock
 {
     public required FourTuple Tuple;
     public TcpState Substate;
+    public bool Reuse;           // tw_reuse: the socket's SO_REUSEADDR, which bind() over this TIME_WAIT needs too
     public SeqNum SndNxt, RcvNxt;
     public int RcvWnd, RcvWscale;
     public bool TsOk;

@@ -35,8 +35,8 @@ public sealed partial class TcpSocket
         var syn = new TxSeg { Seq = _iss, EndSeq = _iss + 1, Flags = TcpFlags.Syn };
         _rtx.Add(syn);
         _packetsOut++;
-        _sndNxt = _iss + 1;
         TransmitSeg(ref _rtx.Tail, retransmission: false);
+        _sndNxt = _iss + 1; // after the transmit, "in order to make this packet get counted in tcpOutSegs"
         _retransStampUs = NowUs;
         ResetRetransmitTimer(TimerKind.Retrans, _rto);
     }
@@ -189,12 +189,14 @@ public sealed partial class TcpSocket
         }
         var repr = new TcpRepr(LocalPort, RemotePort, seq, (flags & TcpFlags.Ack) != 0 ? _rcvNxt : default, flags, window, options, len);
         int hl = repr.HeaderLength;
-        var pkt = _host.Pool.Rent(PacketPool.DefaultHeadroom, hl + len);
+        var pkt = _host.Pool.RentUninitialized(PacketPool.DefaultHeadroom, hl + len); // header and payload overwrite it all
         if (len > 0) _sndRing.CopyTo(ringOffset, pkt.Data.Slice(hl, len));
         repr.Emit(pkt.Data, LocalAddress, RemoteAddress);
         pkt.TransportOffset = pkt.DataOffset;
         if ((flags & TcpFlags.Ack) != 0) EventAckSent();
-        if (outSeg) _host.TcpStats.Inc(TcpMib.OutSegs);
+        // __tcp_transmit_skb(): OutSegs counts new sequence space and pure control segments, not retransmissions.
+        var endSeq = seq + len + ((flags & TcpFlags.Syn) != 0 ? 1 : 0) + ((flags & TcpFlags.Fin) != 0 ? 1 : 0);
+        if (SeqNum.After(endSeq, _sndNxt) || seq == endSeq) _host.TcpStats.Inc(TcpMib.OutSegs);
         if ((flags & TcpFlags.Rst) != 0) _host.TcpStats.Inc(TcpMib.OutRsts);
         _segsOut++;
         return _host.Ipv4.Output(pkt, new IpSendParams(LocalAddress, RemoteAddress, IpProtocol.Tcp, Ttl, Tos,
@@ -427,7 +429,7 @@ public sealed partial class TcpSocket
     {
         _tsq ??= _host.Ipv4.RouteOutput(RemoteAddress, BoundDevice)?.Device is { } dev ? TcpSmallQueues.For(dev, _host.Scheduler) : null;
         if (_tsq is null) return false;
-        long limit = Math.Max(2L * (len + SkbTruesizeOverhead), PacingRate >> 10); // sk_pacing_shift
+        long limit = Math.Max(2L * (len + SkbTruesizeOverhead), SkPacingRate >> 10); // sk_pacing_shift
         limit = Math.Min(limit, _host.TcpSysctl.TcpLimitOutputBytes) << factor;
         if (_tsq.Backlog <= limit) return false;
         if (_rtx.Count <= 1) return false; // tcp_rtx_queue_empty_or_single_skb(): no need to wait
@@ -443,7 +445,7 @@ public sealed partial class TcpSocket
     /// slow start (cwnd &lt; ssthresh/2), 120 % after; unlimited before the first RTT sample. NetLab does not pace;
     /// the rate sizes TSQ's limit as in Linux.
     /// </summary>
-    private long PacingRate
+    private long SkPacingRate
     {
         get
         {
@@ -549,7 +551,7 @@ public sealed partial class TcpSocket
             seg.Sacked |= TcpCbSacked.SackedRetrans | TcpCbSacked.EverRetrans;
             _retransOut++;
         }
-        if (_retransStampUs == 0) _retransStampUs = seg.TxUs;
+        if (_retransStampUs < 0) _retransStampUs = seg.TxUs;
         if (_undoRetrans < 0) _undoRetrans = 0;
         _undoRetrans++;
         return err;

@@ -329,9 +329,6 @@ public sealed partial class TcpSocket
         return timeout > 0;
     }
 
-    /// <summary>TCP_TIMEOUT_MIN_US: two jiffies of slack.</summary>
-    private const long TcpTimeoutMinUs = 2000;
-
     /// <summary>usecs_to_jiffies() at HZ = 1000, back in µs: rounds up to the millisecond.</summary>
     private static long UsecsToJiffiesUs(long us) => (us + 999) / 1000 * 1000;
 
@@ -434,7 +431,7 @@ public sealed partial class TcpSocket
             return;
         }
         // D. Exit conditions once high_seq is acknowledged.
-        if (_caState == TcpCaState.Open) _retransStampUs = 0;
+        if (_caState == TcpCaState.Open) _retransStampUs = -1;
         else if (!SeqNum.Before(_sndUna, _highSeq))
         {
             switch (_caState)
@@ -524,14 +521,14 @@ public sealed partial class TcpSocket
     /// <summary>tcp_try_to_open(): no loss yet; forget retrans_stamp when nothing was retransmitted.</summary>
     private void TryToOpen(AckFlag flag)
     {
-        if (!AnyRetransDone) _retransStampUs = 0;
+        if (!AnyRetransDone) _retransStampUs = -1;
         if (_caState != TcpCaState.Cwr) TryKeepOpen();
     }
 
     /// <summary>tcp_enter_recovery(): count it, remember undo state, start the cwnd reduction (PRR).</summary>
     private void EnterRecovery(bool ece)
     {
-        if (!AnyRetransDone) _retransStampUs = 0; // tcp_retrans_stamp_cleanup(): the clock starts with our fast retransmit
+        if (!AnyRetransDone) _retransStampUs = -1; // tcp_retrans_stamp_cleanup(): the clock starts with our fast retransmit
         _host.TcpExtStats.Inc(_sackOk ? TcpExtMib.TCPSackRecovery : TcpExtMib.TCPRenoRecovery);
         _priorSsthresh = 0;
         InitUndo();
@@ -619,7 +616,7 @@ public sealed partial class TcpSocket
     /// <summary>tcp_packet_delayed(): the echoed timestamp predates the first retransmission (or nothing was retransmitted).</summary>
     private bool PacketDelayed()
     {
-        if (_retransStampUs != 0) return TsoptEcrBefore(_retransStampUs);
+        if (_retransStampUs >= 0) return TsoptEcrBefore(_retransStampUs);
         if (!_sackOk && !SeqNum.Before(_sndUna, _highSeq)) return false;
         if (State == TcpState.SynSent) return false;
         return true;
@@ -652,7 +649,7 @@ public sealed partial class TcpSocket
     {
         if (_sndUna == _highSeq && !_sackOk)
         {
-            if (!AnyRetransDone) _retransStampUs = 0;
+            if (!AnyRetransDone) _retransStampUs = -1;
             return true;
         }
         return false;
@@ -706,7 +703,7 @@ public sealed partial class TcpSocket
         if (!_undoMarkerSet || !PacketDelayed()) return false;
         CheckSackReordering(priorSndUna, ts: true);
         if (_retransOut > 0) return true;
-        if (!AnyRetransDone) _retransStampUs = 0;
+        if (!AnyRetransDone) _retransStampUs = -1;
         UndoCwndReduction(true);
         _host.TcpExtStats.Inc(TcpExtMib.TCPPartialUndo);
         TryKeepOpen();

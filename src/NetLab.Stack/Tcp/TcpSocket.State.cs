@@ -52,7 +52,7 @@ public sealed partial class TcpSocket
     private int _retransmits;        // icsk_retransmits
     private int _totalRto;
     private int _totalRetrans;
-    private long _retransStampUs;    // retrans_stamp (0 = none)
+    private long _retransStampUs = -1; // retrans_stamp; -1 = none (Linux uses 0, but virtual time starts at 0)
     private long _minRttUs = long.MaxValue;
     private long _rcvTstampUs;       // rcv_tstamp: last ACK received
     private long _lsndtimeUs;        // lsndtime: last data sent
@@ -157,7 +157,8 @@ public sealed partial class TcpSocket
     private uint _sndCwndUsed;
     private long _sndCwndStampUs;
     private int _keepIdle, _keepIntvl, _keepCnt, _synCnt, _userTimeoutMs;
-    private bool _closed, _everConnected, _bindLocked, _connectFailed;
+    private bool _closed, _everConnected, _bindLocked, _connectFailed, _freed;
+    private int _writePending;      // sk_write_pending: writers blocked until the connection is established
     private Errno _skErr, _skErrSoft;
 
     // Listening (icsk_accept_queue).
@@ -278,6 +279,11 @@ public sealed partial class TcpSocket
     /// <summary>The socket is gone: unhash, release timers and buffers (inet_csk_destroy_sock).</summary>
     internal void Destroy()
     {
+        if (!_freed)
+        {
+            _freed = true;
+            _layer.AllocatedCount--;
+        }
         ClearTimers();
         PurgeWriteQueue();
         _rcvQueue.Clear();

@@ -20,6 +20,7 @@ public sealed partial class TcpSocket : IDisposable
     // include/net/tcp.h constants.
     internal const long TcpTimeoutInitUs = 1_000_000;      // TCP_TIMEOUT_INIT
     internal const long TcpTimeoutFallbackUs = 3_000_000;  // TCP_TIMEOUT_FALLBACK
+    internal const long TcpTimeoutMinUs = 2_000;           // TCP_TIMEOUT_MIN: 2 jiffies at HZ = 1000
     internal const long TcpDelackMinUs = 40_000;           // TCP_DELACK_MIN = TCP_ATO_MIN
     internal const long TcpDelackMaxUs = 200_000;          // TCP_DELACK_MAX
     internal const long TcpTimewaitLenUs = 60_000_000;     // TCP_TIMEWAIT_LEN
@@ -32,11 +33,12 @@ public sealed partial class TcpSocket : IDisposable
 
     private readonly Host _host;
     private readonly TcpLayer _layer;
-    private readonly WaitQueue _wait = new();
+    private readonly WaitQueue _wait;
 
     internal TcpSocket(Host host, TcpLayer layer)
     {
         _host = host;
+        _wait = new(host.Scheduler);
         _layer = layer;
         var sys = host.TcpSysctl;
         // tcp_init_sock(): buffers from tcp_wmem[1]/tcp_rmem[1], cwnd 10, RTO 1 s, mdev 1 s.
@@ -49,7 +51,15 @@ public sealed partial class TcpSocket : IDisposable
         Cc.MssCache = TcpMssDefault;
         Cc.Mib = host.TcpExtStats;
         _ca = CongestionControlRegistry.Create(sys.TcpCongestionControl) ?? new RenoCongestionControl();
+        layer.AllocatedCount++; // tcp_sockets_allocated
+        Id = layer.NextSocketId();
     }
+
+    /// <summary>A host-unique number for the socket, as ss -e prints it (inode and sk cookie stand-in).</summary>
+    public long Id { get; }
+
+    /// <summary>shutdown() state (sk_shutdown): bit 1 receive, bit 2 send, as ss -e prints it ("&lt;-&gt;").</summary>
+    public int ShutdownMask => _shutdown;
 
     public TcpState State { get; private set; } = TcpState.Close;
     public Ipv4Address LocalAddress { get; internal set; }
@@ -152,8 +162,16 @@ public sealed partial class TcpSocket : IDisposable
     /// <summary>SO_LINGER: null = off; 0 = abortive close (RST); n = close() waits up to n seconds for the FIN's ACK.</summary>
     public int? Linger { get; set; }
 
-    /// <summary>TCP_LINGER2 in seconds: FIN_WAIT2 lifetime of an orphan (0 = tcp_fin_timeout, &lt; 0 = abort at once).</summary>
-    public int Linger2 { get; set; }
+    /// <summary>
+    /// TCP_LINGER2 in seconds: FIN_WAIT2 lifetime of an orphan (0 = tcp_fin_timeout, &lt; 0 = abort at once). Stored as
+    /// do_tcp_setsockopt() does: any negative value as -1, at most TCP_FIN_TIMEOUT_MAX (120 s).
+    /// </summary>
+    public int Linger2
+    {
+        get => _linger2;
+        set => _linger2 = value < 0 ? -1 : Math.Min(value, (int)(TcpFinTimeoutMaxUs / 1_000_000));
+    }
+    private int _linger2;
 
     /// <summary>TCP_SYNCNT (1..127): SYN retransmissions before giving up; 0 = tcp_syn_retries.</summary>
     public int SynCount
@@ -295,7 +313,10 @@ public sealed partial class TcpSocket : IDisposable
             case TcpState.Close: break;
             default: return Errno.EISCONN;
         }
-        if (_connectFailed) return Errno.ECONNABORTED;
+        // __inet_stream_connect() after a failed attempt: sock_error() (the pending ECONNREFUSED, ETIMEDOUT, ...) or
+        // ECONNABORTED once SO_ERROR took it. Linux then lets a further connect() start over (tcp_disconnect()
+        // reinitialises the socket); NetLab keeps answering ECONNABORTED.
+        if (_connectFailed) return TakeErrorOr(Errno.ECONNABORTED);
         var dst = address;
         var route = _host.Ipv4.RouteOutput(dst, BoundDevice);
         if (route is null) return Errno.ENETUNREACH;
@@ -333,7 +354,7 @@ public sealed partial class TcpSocket : IDisposable
         var err = Connect(address, port);
         if (err != Errno.EINPROGRESS) throw new NetLabSocketException(err);
         while (State is TcpState.SynSent or TcpState.SynRecv)
-            await _wait.WaitAsync(cancellationToken);
+            await _wait.WaitAsync(cancellationToken).ConfigureAwait(false);
         if (State == TcpState.Close) throw new NetLabSocketException(TakeErrorOr(Errno.ECONNREFUSED));
     }
 
@@ -356,7 +377,7 @@ public sealed partial class TcpSocket : IDisposable
             var err = TryAccept(out var child);
             if (err == Errno.None) return child!;
             if (err != Errno.EAGAIN) throw new NetLabSocketException(err);
-            await _wait.WaitAsync(cancellationToken);
+            await _wait.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -409,15 +430,20 @@ public sealed partial class TcpSocket : IDisposable
     /// <summary>send() that blocks until every byte is queued (sk_stream_wait_memory); throws on errors (EPIPE, ECONNRESET).</summary>
     public async Task SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
-        // Like tcp_sendmsg_locked(), wait for the connection first (sk_stream_wait_connect).
+        // Like tcp_sendmsg_locked(), wait for the connection first (sk_stream_wait_connect), counted in
+        // sk_write_pending so that the SYN-ACK's ACK waits for this data.
         while (State is TcpState.SynSent or TcpState.SynRecv && _skErr == Errno.None)
-            await _wait.WaitAsync(cancellationToken);
+        {
+            _writePending++;
+            try { await _wait.WaitAsync(cancellationToken).ConfigureAwait(false); }
+            finally { _writePending--; }
+        }
         while (!data.IsEmpty)
         {
             var err = TrySend(data.Span, out int n);
             if (err == Errno.None) { data = data[n..]; continue; }
             if (err != Errno.EAGAIN) throw new NetLabSocketException(err);
-            await _wait.WaitAsync(cancellationToken);
+            await _wait.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -459,7 +485,7 @@ public sealed partial class TcpSocket : IDisposable
             var err = TryReceive(buffer.Span, out int n);
             if (err == Errno.None) return n;
             if (err != Errno.EAGAIN) throw new NetLabSocketException(err);
-            await _wait.WaitAsync(cancellationToken);
+            await _wait.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -469,7 +495,7 @@ public sealed partial class TcpSocket : IDisposable
         int total = 0;
         while (total < buffer.Length)
         {
-            int n = await ReceiveAsync(buffer[total..], cancellationToken);
+            int n = await ReceiveAsync(buffer[total..], cancellationToken).ConfigureAwait(false);
             if (n == 0) break;
             total += n;
         }

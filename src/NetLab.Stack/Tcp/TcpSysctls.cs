@@ -81,7 +81,7 @@ public sealed class TcpSysctls
             _cc = value;
         }
     }
-    private string _cc = "reno"; // TODO(cubic): Linux default is cubic
+    private string _cc = "cubic"; // CONFIG_DEFAULT_TCP_CONG, as distribution kernels build it
     /// <summary>Read-only in Linux; writes are rejected by the tree's handler (EPERM there, EINVAL here).</summary>
     [Sysctl("tcp_available_congestion_control")]
     public string TcpAvailableCongestionControl

@@ -148,7 +148,7 @@ public sealed partial class TcpSocket
         {
             // The receiver shrank its window to zero under data in flight: retransmissions are window probes, and
             // the connection dies only when nothing was heard for 2·rto_max (tcp_rtx_probe0_timed_out).
-            long rtxDelta = NowUs - (_retransStampUs != 0 ? _retransStampUs : _rtx.Head.TxUs);
+            long rtxDelta = NowUs - (_retransStampUs >= 0 ? _retransStampUs : _rtx.Head.TxUs);
             if (RtxProbe0TimedOut(rtxDelta))
             {
                 WriteErr();
@@ -212,7 +212,7 @@ public sealed partial class TcpSocket
     /// <summary>tcp_clamp_rto_to_user_timeout(): never past TCP_USER_TIMEOUT after the first retransmission.</summary>
     private long ClampRtoToUserTimeout(long rto)
     {
-        if (_userTimeoutMs == 0) return rto;
+        if (_userTimeoutMs == 0 || _retransStampUs < 0) return rto;
         long remaining = _userTimeoutMs * 1000L - (NowUs - _retransStampUs);
         if (remaining <= 0) return 1000; // fire as soon as possible (one jiffy)
         return Math.Min(rto, remaining);

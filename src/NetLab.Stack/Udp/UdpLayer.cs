@@ -26,6 +26,17 @@ public sealed class UdpLayer
 
     internal IEnumerable<UdpSocket> Sockets => _ports.Values.SelectMany(l => l);
 
+    /// <summary>
+    /// Every bound UDP socket as ss and netstat see them (udp_diag, /proc/net/udp), in port order:
+    /// ESTAB when connected, else UNCONN (TCP_CLOSE); Recv-Q is sk_rmem_alloc (truesize of the queued
+    /// datagrams), Send-Q sk_wmem_alloc (0: NetLab hands datagrams to the device at once).
+    /// </summary>
+    public IReadOnlyList<UdpSocketEntry> Entries() =>
+        _ports.OrderBy(p => p.Key).SelectMany(p => p.Value)
+            .Select(s => new UdpSocketEntry(s.RemotePort != 0, s.LocalAddress, s.LocalPort, s.RemoteAddress, s.RemotePort,
+                (int)s.ReceiveQueueBytes, 0, s.ReceiveBufferSize))
+            .ToList();
+
     /// <summary>udp_lib_get_port(): bind to <paramref name="port"/>, or pick an ephemeral one when 0.</summary>
     internal Errno BindPort(UdpSocket s, Ipv4Address address, ushort port)
     {
@@ -175,3 +186,7 @@ public sealed class UdpLayer
         return err;
     }
 }
+
+/// <summary>One UDP socket as ss lists it.</summary>
+public sealed record UdpSocketEntry(bool Connected, Ipv4Address LocalAddress, ushort LocalPort,
+    Ipv4Address RemoteAddress, ushort RemotePort, int RecvQ, int SendQ, int ReceiveBuffer);

@@ -18,7 +18,7 @@ public sealed class UdpSocket : IDisposable
     private readonly Host _host;
     private readonly Queue<(Packet Packet, int IfIndex)> _receiveQueue = new();
     private readonly Queue<SockExtendedErr> _errorQueue = new();
-    private readonly WaitQueue _readable = new();
+    private readonly WaitQueue _readable;
     private int _rcvBuf;
     private long _rmemAlloc;
     private bool _closed;
@@ -26,6 +26,7 @@ public sealed class UdpSocket : IDisposable
     internal UdpSocket(Host host)
     {
         _host = host;
+        _readable = new(host.Scheduler);
         _rcvBuf = host.Core.RmemDefault;
         PmtuDisc = InitialPmtuDisc(host);
     }

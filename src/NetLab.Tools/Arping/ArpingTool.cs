@@ -27,7 +27,7 @@ internal sealed class ArpingRun(ToolContext ctx)
 
     private readonly IToolOutput _out = ctx.Output;
     private readonly Queue<(ArpRepr Arp, PacketType Type)> _packets = new();
-    private readonly WaitQueue _readable = new();
+    private readonly WaitQueue _readable = new(ctx.Host.Scheduler);
 
     private int _count = -1, _timeout;
     private int _interval = 1;

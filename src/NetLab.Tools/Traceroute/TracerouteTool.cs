@@ -47,7 +47,7 @@ internal sealed class TracerouteRun(ToolContext ctx)
 
     private readonly IToolOutput _out = ctx.Output;
     private readonly System.Text.StringBuilder _line = new(); // the hop being printed
-    private readonly WaitQueue _readable = new();
+    private readonly WaitQueue _readable = new(ctx.Host.Scheduler);
 
     private int _firstHop = 1, _maxHops = 30, _simProbes = 16, _probesPerHop = 3;
     private double _waitSecs = 5.0, _hereFactor = 3, _nearFactor = 10;

@@ -23,7 +23,10 @@ public class AllScenariosTests
         foreach (var pcap in runner.Pcaps)
         {
             var (bad, exit) = TourScenarioTests.Tshark(pcap, "-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE",
-                "-Y", "_ws.malformed || _ws.expert.severity == error || ip.checksum.status == 0 || udp.checksum.status == 0 || icmp.checksum.status == 0",
+                "-o", "tcp.check_checksum:TRUE",
+                // Loss-free scenarios: tshark's TCP analysis must find no segment ACKed unseen or missing.
+                "-Y", "_ws.malformed || _ws.expert.severity == error || ip.checksum.status == 0 || udp.checksum.status == 0 || icmp.checksum.status == 0"
+                    + " || tcp.checksum.status == 0 || tcp.analysis.ack_lost_segment || tcp.analysis.lost_segment",
                 "-T", "fields", "-e", "frame.number");
             Assert.Equal(0, exit);
             Assert.True(bad.Trim().Length == 0, $"{file} {Path.GetFileName(pcap)}: bad frames {bad}");

@@ -44,3 +44,86 @@ public class TcpEndToEndTests
         Assert.Equal(data, received);
     }
 }
+
+/// <summary>The Stream and IDuplexPipe views, driven by library code that awaits with ConfigureAwait(false).</summary>
+public class TcpStreamTests
+{
+    [Fact]
+    public void StreamReaderAndPipes_CarryALineProtocol_InVirtualTime()
+    {
+        var (w, a, b, _) = TestNetworks.TwoHostsOnSwitch(new LinkParameters { Delay = SimDuration.FromMilliseconds(1) });
+        var listener = b.Tcp.Open();
+        listener.Bind(Ipv4Address.Any, 7);
+        listener.Listen(8);
+        string? heard = null, reply = null;
+        SimTime repliedAt = default;
+        int loopThread = Environment.CurrentManagedThreadId, wrongThread = 0;
+        async Task Server()
+        {
+            await using var s = new TcpStream(await listener.AcceptAsync());
+            var pipe = s.AsDuplexPipe();
+            while (true)
+            {
+                var r = await pipe.Input.ReadAsync();
+                if (Environment.CurrentManagedThreadId != loopThread) wrongThread++;
+                if (r.IsCompleted)
+                {
+                    heard = System.Text.Encoding.ASCII.GetString(System.Buffers.BuffersExtensions.ToArray(r.Buffer));
+                    pipe.Input.AdvanceTo(r.Buffer.End);
+                    break;
+                }
+                pipe.Input.AdvanceTo(r.Buffer.Start, r.Buffer.End);
+            }
+            await pipe.Output.WriteAsync("bye\n"u8.ToArray());
+            await pipe.Output.CompleteAsync();
+        }
+        async Task Client()
+        {
+            var c = a.Tcp.Open();
+            await c.ConnectAsync(Ipv4Address.Parse("10.0.0.2"), 7);
+            await using var s = new TcpStream(c);
+            await s.WriteAsync("hello\nworld\n"u8.ToArray());
+            c.Shutdown(ShutdownHow.Write);
+            using var reader = new StreamReader(s);
+            reply = await reader.ReadToEndAsync(); // awaits with ConfigureAwait(false) inside
+            if (Environment.CurrentManagedThreadId != loopThread) wrongThread++;
+            repliedAt = w.Now;
+        }
+        var t = TestNetworks.OnLoop(w, () => Task.WhenAll(Server(), Client()));
+        w.Scheduler.Run(t, SimTime.Zero + SimDuration.FromSeconds(10));
+        Assert.True(t.IsCompletedSuccessfully, t.Exception?.ToString());
+        Assert.Equal("hello\nworld\n", heard);
+        Assert.Equal("bye\n", reply);
+        Assert.Equal(0, wrongThread);
+        // One way is two 1 ms links through the switch: ARP (4 ms), SYN and SYN-ACK (4 ms), the request and its
+        // FIN (2 ms), the reply and its FIN (2 ms) = 12 ms plus serialisation at 1 Gbit/s, all in virtual time.
+        Assert.InRange(repliedAt.Nanoseconds, 12_000_000, 12_100_000);
+    }
+
+    [Fact]
+    public void StreamRead_AfterAReset_ThrowsIOExceptionWithEconnreset()
+    {
+        var (w, a, b, _) = TestNetworks.TwoHostsOnSwitch();
+        var listener = b.Tcp.Open();
+        listener.Bind(Ipv4Address.Any, 7);
+        listener.Listen(8);
+        Exception? caught = null;
+        async Task Server()
+        {
+            var c = await listener.AcceptAsync();
+            c.Linger = 0;
+            c.Close(); // SO_LINGER 0: RST
+        }
+        async Task Client()
+        {
+            var c = a.Tcp.Open();
+            await c.ConnectAsync(Ipv4Address.Parse("10.0.0.2"), 7);
+            await using var s = new TcpStream(c);
+            try { _ = await s.ReadAsync(new byte[10]); }
+            catch (IOException e) { caught = e; }
+        }
+        var t = TestNetworks.OnLoop(w, () => Task.WhenAll(Server(), Client()));
+        w.Scheduler.Run(t, SimTime.Zero + SimDuration.FromSeconds(10));
+        Assert.Equal(Errno.ECONNRESET, Assert.IsType<NetLabSocketException>(Assert.IsType<IOException>(caught).InnerException).Errno);
+    }
+}

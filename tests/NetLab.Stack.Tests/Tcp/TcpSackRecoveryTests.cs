@@ -7,10 +7,19 @@ namespace NetLab.Stack.Tests.Tcp;
 /// Loss recovery (docs/reference/linux-tcp.md §5.5-§5.12): RACK's fast retransmit once three segments are SACKed
 /// (reo_wnd 0) or after rack.rtt + min_rtt/4 (the REO timer), limited transmit, PRR, NewReno for peers without
 /// SACK, the tail loss probe, RTO recovery from cwnd 1 with F-RTO, D-SACK undo; and the receiver's SACK and D-SACK
-/// blocks. rtt 10 ms (srtt 10 ms, min_rtt 10 ms, rto 210 ms), MSS 1448, Reno (ssthresh = cwnd / 2).
+/// blocks. rtt 10 ms (srtt 10 ms, min_rtt 10 ms, rto 210 ms), MSS 1448. The senders use Reno (ssthresh = cwnd / 2)
+/// so that PRR's numbers are fixed; one test checks the default CUBIC's ssthresh (β = 717/1024).
 /// </summary>
 public class TcpSackRecoveryTests
 {
+    /// <summary>A harness whose host uses Reno, as these scripts' cwnd and ssthresh assume.</summary>
+    private static TcpHarness Reno()
+    {
+        var h = new TcpHarness();
+        h.Host.Sysctl.Set("net.ipv4.tcp_congestion_control", "reno");
+        return h;
+    }
+
     private const int Mss = 1448;
     private static int S(int segment, int mss = Mss) => segment * mss;
     private static (int, int)[] Sack(int from, int to) => [(S(from), S(to))];
@@ -27,7 +36,7 @@ public class TcpSackRecoveryTests
     [Fact]
     public void ThirdSackedSegment_TriggersFastRetransmit_WithLimitedTransmitBefore_AndPrrAfter()
     {
-        using var h = new TcpHarness();
+        using var h = Reno();
         var p = TcpPeer.Connect(h, rtt: 10.Ms());
         SendInitialWindow(h, p, S(20));
         // Segment 0 is lost. One and two SACKed segments: Disorder, and one new segment per SACK (RFC 3042).
@@ -69,9 +78,28 @@ public class TcpSackRecoveryTests
     }
 
     [Fact]
-    public void OneSackedSegment_RetransmitsAfterRackRttPlusAQuarterMinRtt_TheReoTimer()
+    public void FastRetransmit_WithTheDefaultCubic_SetsSsthreshToSevenTenthsOfCwnd()
     {
         using var h = new TcpHarness();
+        var p = TcpPeer.Connect(h, rtt: 10.Ms());
+        Assert.Equal("cubic", p.Socket.GetInfo().Congestion);
+        SendInitialWindow(h, p, S(20));
+        p.Ack(at: 30.Ms(), ackOffset: 0, sack: Sack(1, 2));
+        p.ExpectData(at: 30.Ms(), offset: S(10), length: Mss);
+        p.Ack(at: 31.Ms(), ackOffset: 0, sack: Sack(1, 3));
+        p.ExpectData(at: 31.Ms(), offset: S(11), length: Mss);
+        p.Ack(at: 32.Ms(), ackOffset: 0, sack: Sack(1, 4));
+        p.ExpectData(at: 32.Ms(), offset: 0, length: Mss);
+        // ssthresh = max(10 · 717 / 1024, 2) = 7; PRR: in flight 8 > 7, ⌈7 · 1 / 10⌉ = 1 → cwnd 9.
+        var info = p.Socket.GetInfo();
+        Assert.Equal((TcpCaState.Recovery, 9u, 7u), (info.CaState, info.SndCwnd, info.SndSsthresh));
+        p.Socket.Dispose();
+    }
+
+    [Fact]
+    public void OneSackedSegment_RetransmitsAfterRackRttPlusAQuarterMinRtt_TheReoTimer()
+    {
+        using var h = Reno();
         var p = TcpPeer.Connect(h, rtt: 10.Ms());
         SendInitialWindow(h, p, S(10));
         // Only the last segment arrives: reo_wnd = min_rtt/4 = 2.5 ms; the others are overdue at 20 + 10 + 2.5 ms,
@@ -88,7 +116,7 @@ public class TcpSackRecoveryTests
     [Fact]
     public void NewReno_ThreeDupAcks_FastRetransmit_ThenAPartialAckRetransmitsTheNextHole()
     {
-        using var h = new TcpHarness();
+        using var h = Reno();
         var p = TcpPeer.Connect(h, rtt: 10.Ms(), sack: false);
         p.Ack(at: 15.Ms(), ackOffset: 0); // the peer's first window update, so that later ACKs are pure dup ACKs
         SendInitialWindow(h, p, S(20));
@@ -111,7 +139,7 @@ public class TcpSackRecoveryTests
     [Fact]
     public void DsackOfTheFastRetransmission_UndoesTheReduction()
     {
-        using var h = new TcpHarness();
+        using var h = Reno();
         var p = TcpPeer.Connect(h, rtt: 10.Ms());
         SendInitialWindow(h, p, S(10));
         p.Ack(at: 30.Ms(), ackOffset: 0, sack: Sack(1, 2));
@@ -139,7 +167,7 @@ public class TcpSackRecoveryTests
     [Fact]
     public void TailLossProbe_AfterTwoSrttPlus2Ms_RetransmitsTheLastSegment()
     {
-        using var h = new TcpHarness();
+        using var h = Reno();
         var p = TcpPeer.Connect(h, rtt: 10.Ms());
         h.At(20.Ms(), () => Send(p.Socket, S(2)));
         p.ExpectData(at: 20.Ms(), offset: 0, length: Mss);
@@ -156,7 +184,7 @@ public class TcpSackRecoveryTests
     [Fact]
     public void TailLossProbe_WithOneSegmentOut_IsBoundedByTheRto()
     {
-        using var h = new TcpHarness();
+        using var h = Reno();
         var p = TcpPeer.Connect(h, rtt: 10.Ms());
         h.At(20.Ms(), () => Send(p.Socket, 100));
         p.ExpectData(at: 20.Ms(), offset: 0, length: 100, psh: true);
@@ -171,7 +199,7 @@ public class TcpSackRecoveryTests
     [Fact]
     public void TailLossProbe_WithOneSegmentOut_WaitsTwoSrttPlusRtoMin_WhenThatIsBeforeTheRto()
     {
-        using var h = new TcpHarness();
+        using var h = Reno();
         var p = TcpPeer.Connect(h, rtt: 300.Ms()); // srtt 300 ms, rto 900 ms
         h.At(400.Ms(), () => Send(p.Socket, 100));
         p.ExpectData(at: 400.Ms(), offset: 0, length: 100, psh: true);
@@ -185,7 +213,7 @@ public class TcpSackRecoveryTests
     public void Rto_EntersLossWithCwndOne_AndFrtoDetectsASpuriousTimeout()
     {
         const int M = 1460; // no timestamps: 1460-byte segments
-        using var h = new TcpHarness();
+        using var h = Reno();
         var p = TcpPeer.Connect(h, rtt: 10.Ms(), ts: false); // without timestamps only F-RTO can tell
         SendInitialWindow(h, p, S(10, M), M);
         p.ExpectData(at: 42.Ms(), offset: S(9, M), length: M, psh: true); // the tail loss probe
@@ -209,7 +237,7 @@ public class TcpSackRecoveryTests
     public void Rto_RealLoss_GoesBackNFromCwndOne_InSlowStart()
     {
         const int M = 1460; // no timestamps: 1460-byte segments
-        using var h = new TcpHarness();
+        using var h = Reno();
         var p = TcpPeer.Connect(h, rtt: 10.Ms(), ts: false);
         SendInitialWindow(h, p, S(10, M), M);
         p.ExpectData(at: 42.Ms(), offset: S(9, M), length: M, psh: true);
@@ -231,7 +259,7 @@ public class TcpSackRecoveryTests
     [Fact]
     public void OutOfOrderData_IsSacked_MostRecentFirst_ThreeBlocksWithTimestamps_AndCompressedAfterThreeDupAcks()
     {
-        using var h = new TcpHarness();
+        using var h = Reno();
         var p = TcpPeer.Connect(h, rtt: 10.Ms());
         p.Data(at: 20.Ms(), offset: S(1), length: Mss);
         p.ExpectAck(at: 20.Ms(), ackOffset: 0, Seg.SackBlocks(B(p, 1, 2)));
@@ -267,7 +295,7 @@ public class TcpSackRecoveryTests
     [Fact]
     public void DuplicateData_IsReportedWithADsackBlockFirst()
     {
-        using var h = new TcpHarness();
+        using var h = Reno();
         var p = TcpPeer.Connect(h, rtt: 10.Ms());
         p.Data(at: 20.Ms(), offset: 0, length: Mss);
         p.ExpectAck(at: 20.Ms(), ackOffset: S(1), Seg.NoSackBlocks());

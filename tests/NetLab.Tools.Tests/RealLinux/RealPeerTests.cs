@@ -191,7 +191,12 @@ public class RealPeerTests
         using (w)
         {
             var keys = Nets.Run(w, hosts["a"], "sysctl -N -a").Out.Lines
-                .Where(k => !k.StartsWith("net.ipv4.neigh.default.", StringComparison.Ordinal));
+                .Where(k => !k.StartsWith("net.ipv4.neigh.default.", StringComparison.Ordinal))
+                // Global-only (init_net) in Linux, so absent in a namespace; a NetLab host is a whole machine.
+                .Where(k => k != "net.ipv4.tcp_max_orphans")
+                // These follow the machine's boot configuration and loaded modules (this CI machine runs bbr),
+                // not the kernel's defaults (cubic; "reno cubic" without tcp_bbr loaded).
+                .Where(k => k is not ("net.ipv4.tcp_congestion_control" or "net.ipv4.tcp_available_congestion_control"));
             RealPeer.Compare(["sysctl " + string.Join(' ', keys)]);
         }
     }

@@ -6,6 +6,7 @@ public static class CongestionControlRegistry
     private static readonly (string Name, Func<ICongestionControl> Create)[] Modules =
     [
         ("reno", () => new RenoCongestionControl()),
+        ("cubic", () => new CubicCongestionControl()),
     ];
 
     /// <summary>tcp_available_congestion_control: names separated by spaces, in registration order.</summary>
