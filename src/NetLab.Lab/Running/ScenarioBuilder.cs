@@ -60,6 +60,10 @@ public sealed class ScenarioBuilder
                 Delay = l.Delay,
                 Jitter = l.Jitter,
                 Loss = l.Loss,
+                Reorder = l.Reorder,
+                ReorderDelay = l.ReorderDelay,
+                Duplicate = l.Duplicate,
+                Corrupt = l.Corrupt,
                 Mtu = l.Mtu,
             };
             world.Connect(End(world, l.A, l.Mtu), End(world, l.B, l.Mtu), p);

@@ -111,6 +111,14 @@ public sealed record LinkSpec(
     SourceLocation Location,
     string Path)
 {
+    /// <summary>Probability that a frame is held back by up to <see cref="ReorderDelay"/>, so later frames overtake it.</summary>
+    public double Reorder { get; init; }
+    public SimDuration ReorderDelay { get; init; } = SimDuration.FromMilliseconds(1);
+    /// <summary>Probability that a frame is delivered twice (netem duplicate).</summary>
+    public double Duplicate { get; init; }
+    /// <summary>Probability that one bit of a frame is flipped (netem corrupt).</summary>
+    public double Corrupt { get; init; }
+
     public const long DefaultRateBitsPerSecond = 1_000_000_000;
     public const int DefaultMtu = 1500;
 }

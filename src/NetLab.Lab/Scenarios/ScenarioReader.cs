@@ -13,7 +13,7 @@ internal sealed partial class ScenarioReader
     private static readonly string[] HostFields = ["interfaces", "routes", "forward", "sysctl"];
     private static readonly string[] InterfaceFields = ["address", "mac", "mtu", "dad"];
     private static readonly string[] SwitchFields = ["ageing", "mtu"];
-    private static readonly string[] LinkFields = ["endpoints", "rate", "delay", "jitter", "loss", "mtu"];
+    private static readonly string[] LinkFields = ["endpoints", "rate", "delay", "jitter", "loss", "mtu", "reorder", "reorder_delay", "duplicate", "corrupt"];
     private static readonly string[] TimelineFields = ["at", "on", "run"];
 
     // Hosts, routers and switches share one namespace: a link endpoint "x" must mean one thing.
@@ -161,6 +161,10 @@ internal sealed partial class ScenarioReader
             var jitter = Optional(f, "jitter", path, TryParseDuration, SimDuration.Zero);
             double loss = Optional(f, "loss", path, TryParseLoss, 0.0);
             int mtu = Optional(f, "mtu", path, TryParseMtu, LinkSpec.DefaultMtu);
+            double reorder = Optional(f, "reorder", path, TryParseLoss, 0.0);
+            var reorderDelay = Optional(f, "reorder_delay", path, TryParseDuration, SimDuration.FromMilliseconds(1));
+            double duplicate = Optional(f, "duplicate", path, TryParseLoss, 0.0);
+            double corrupt = Optional(f, "corrupt", path, TryParseLoss, 0.0);
 
             if (Required(f, "endpoints", items[i], path) is not { } endpointsNode) continue;
             string endpointsPath = Join(path, "endpoints");
@@ -184,7 +188,10 @@ internal sealed partial class ScenarioReader
                 if (connectedBy.TryGetValue(device, out var other)) Error(ends[end], $"{endpointsPath}[{end}]", $"{device} is already connected by {other}");
                 else connectedBy.Add(device, path);
             }
-            links.Add(new LinkSpec(a, b, rate, delay, jitter, loss, mtu, At(items[i]), path));
+            links.Add(new LinkSpec(a, b, rate, delay, jitter, loss, mtu, At(items[i]), path)
+            {
+                Reorder = reorder, ReorderDelay = reorderDelay, Duplicate = duplicate, Corrupt = corrupt,
+            });
         }
         return links.ToImmutable();
     }

@@ -182,6 +182,35 @@ public class ScenarioParserTests
     }
 
     [Fact]
+    public void Links_TakeNetemImpairments_ReorderDuplicateCorrupt_AndTheWorldGetsThem()
+    {
+        var s = ParseOk("""
+            hosts: { a: { interfaces: { eth0: { address: 10.0.0.1/24 } } }, b: { interfaces: { eth0: { address: 10.0.0.2/24 } } } }
+            links:
+              - { endpoints: [ "a:eth0", "b:eth0" ], reorder: 2%, reorder_delay: 3ms, duplicate: 0.5%, corrupt: 0.1% }
+            """);
+        var l = s.Links[0];
+        Assert.Equal((0.02, 3_000_000L, 0.005, 0.001), (l.Reorder, l.ReorderDelay.Nanoseconds, l.Duplicate, l.Corrupt));
+        var (world, errors, _) = NetLab.Lab.Running.ScenarioBuilder.Build(s);
+        Assert.Empty(errors);
+        var p = world!.Links.Single().AToB.Parameters;
+        Assert.Equal((0.02, 3_000_000L, 0.005, 0.001), (p.Reorder, p.ReorderDelay.Nanoseconds, p.Duplicate, p.Corrupt));
+    }
+
+    [Fact]
+    public void Links_RejectAnImpairmentThatIsNotAPercentage()
+    {
+        var result = ScenarioParser.Parse("""
+            hosts: { a: { interfaces: { eth0: {} } }, b: { interfaces: { eth0: {} } } }
+            links:
+              - { endpoints: [ "a:eth0", "b:eth0" ], duplicate: lots }
+            """, "t.yaml");
+        var error = Assert.Single(result.Errors).ToString();
+        Assert.Contains("links[0].duplicate", error, StringComparison.Ordinal);
+        Assert.Contains("not a percentage", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Timeline_KeepsFileOrder_AndSortsStablyByTime()
     {
         var s = ParseOk("""
