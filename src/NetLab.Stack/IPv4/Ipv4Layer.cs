@@ -501,6 +501,55 @@ public sealed class Ipv4Layer
         return Errno.None;
     }
 
+    /// <summary>
+    /// raw_send_hdrinc(): a datagram whose IP header the sender built (IP_HDRINCL). Routed by
+    /// <paramref name="destination"/> (sendto's address); the kernel fills in only the total length, the
+    /// checksum, a zero source (the route's) and a zero ID, and never fragments (EMSGSIZE above the MTU).
+    /// Any source address goes out as given. Takes ownership of <paramref name="pkt"/> (Data = the datagram).
+    /// </summary>
+    public Errno OutputRaw(Packet pkt, Ipv4Address destination, int outputIfIndex, bool allowBroadcast)
+    {
+        var route = RouteOutput(destination, outputIfIndex);
+        if (route is null || route.Type is RouteType.Unreachable or RouteType.Prohibit or RouteType.Blackhole)
+        {
+            _host.IpStats.Inc(IpMib.OutNoRoutes);
+            pkt.Dispose();
+            return route?.Type == RouteType.Prohibit ? Errno.EACCES : route?.Type == RouteType.Blackhole ? Errno.EINVAL : Errno.ENETUNREACH;
+        }
+        if (route.Type == RouteType.Broadcast && !allowBroadcast)
+        {
+            pkt.Dispose();
+            return Errno.EACCES;
+        }
+        int mtu = route.Type == RouteType.Local ? _host.Loopback.Mtu : route.Device!.Mtu;
+        if (pkt.Length > mtu)
+        {
+            pkt.Dispose();
+            return Errno.EMSGSIZE;
+        }
+        if (pkt.Length < Ipv4HeaderView.MinLength || (pkt.Data[0] & 0xF) * 4 > pkt.Length)
+        {
+            pkt.Dispose();
+            return Errno.EINVAL;
+        }
+        var ip = Ipv4HeaderView.ForEmit(pkt.Data);
+        if ((pkt.Data[0] & 0xF) * 4 >= Ipv4HeaderView.MinLength)
+        {
+            if (ip.Source.IsUnspecified) ip.Source = route.PreferredSource ?? SelectSourceAddress(route.Device, destination);
+            ip.TotalLength = (ushort)pkt.Length;
+            if (ip.Identification == 0) ip.Identification = SelectIdent(ip.Destination, ip.Source, ip.Protocol);
+            ip.FillChecksum();
+        }
+        pkt.NetworkOffset = pkt.DataOffset;
+        _host.IpStats.Inc(IpMib.OutRequests);
+        _host.IpExtStats.Add(IpExtMib.OutOctets, pkt.Length);
+        _host.IpStats.Inc(IpMib.OutTransmits);
+        var dev = route.Type == RouteType.Local ? _host.Loopback : route.Device!;
+        _host.Neighbours.Output(dev, route.Type == RouteType.Local ? destination : route.NextHop(destination), pkt,
+            route.Type == RouteType.Broadcast);
+        return Errno.None;
+    }
+
     private bool IsPmtuLocked(Ipv4Address dst) => _pmtu.TryGetValue(dst.Value, out var e) && e.Locked;
 
     /// <summary>ip_options_fragment(): RFC 791 §3.1, only options with the copied bit (0x80) go in later fragments.</summary>
