@@ -497,8 +497,9 @@ public sealed class Ipv4Layer
         pkt.NetworkOffset = pkt.DataOffset;
         _host.IpStats.Inc(IpMib.OutRequests);
         _host.IpExtStats.Add(IpExtMib.OutOctets, pkt.Length);
-        FinishOutput(pkt, route, route.Type == RouteType.Local ? p.Destination : route.NextHop(p.Destination), mtu);
-        return Errno.None;
+        // NET_XMIT_DROP from the qdisc comes back as ENOBUFS (net_xmit_errno); each transport decides what it means.
+        return FinishOutput(pkt, route, route.Type == RouteType.Local ? p.Destination : route.NextHop(p.Destination), mtu)
+            ? Errno.None : Errno.ENOBUFS;
     }
 
     /// <summary>
@@ -545,8 +546,11 @@ public sealed class Ipv4Layer
         _host.IpExtStats.Add(IpExtMib.OutOctets, pkt.Length);
         _host.IpStats.Inc(IpMib.OutTransmits);
         var dev = route.Type == RouteType.Local ? _host.Loopback : route.Device!;
-        _host.Neighbours.Output(dev, route.Type == RouteType.Local ? destination : route.NextHop(destination), pkt,
-            route.Type == RouteType.Broadcast);
+        if (_host.Neighbours.Output(dev, route.Type == RouteType.Local ? destination : route.NextHop(destination), pkt,
+                route.Type == RouteType.Broadcast))
+            return Errno.None;
+        // raw_send_hdrinc(): a qdisc drop is OutDiscards, and ENOBUFS only for IP_RECVERR sockets (NetLab has none).
+        _host.IpStats.Inc(IpMib.OutDiscards);
         return Errno.None;
     }
 
@@ -575,18 +579,19 @@ public sealed class Ipv4Layer
     }
 
     /// <summary>ip_finish_output(): fragment if needed, then the neighbour layer. Takes ownership.</summary>
-    internal void FinishOutput(Packet pkt, Route route, Ipv4Address nextHop, int mtu)
+    /// <summary>ip_finish_output(): false when the device's qdisc dropped the packet (NET_XMIT_DROP).</summary>
+    internal bool FinishOutput(Packet pkt, Route route, Ipv4Address nextHop, int mtu)
     {
         var dev = route.Type == RouteType.Local ? _host.Loopback : route.Device!;
         if (route.Type == RouteType.Local) mtu = dev.Mtu;
         if (pkt.Length > mtu)
         {
             Fragment(pkt, mtu, dev, nextHop, route.Type == RouteType.Broadcast);
-            return;
+            return true;
         }
         // ip_finish_output2() counts every packet handed to the neighbour layer, fragments included.
         _host.IpStats.Inc(IpMib.OutTransmits);
-        _host.Neighbours.Output(dev, nextHop, pkt, route.Type == RouteType.Broadcast);
+        return _host.Neighbours.Output(dev, nextHop, pkt, route.Type == RouteType.Broadcast);
     }
 
     /// <summary>

@@ -61,8 +61,12 @@ public sealed class RawSocket : IDisposable
         message.CopyTo(pkt.Data);
         if (HeaderIncluded) return _host.Ipv4.OutputRaw(pkt, destination, BoundDevice, Broadcast);
         if (Protocol == IpProtocol.Icmp && message.Length > 0) _host.Icmp.CountOutgoing(message[0]);
-        return _host.Ipv4.Output(pkt, new IpSendParams(source, destination, Protocol, Ttl, Tos, PmtuDisc,
+        var err = _host.Ipv4.Output(pkt, new IpSendParams(source, destination, Protocol, Ttl, Tos, PmtuDisc,
             BoundDevice, false, Broadcast));
+        if (err != Errno.ENOBUFS) return err;
+        // raw_sendmsg() → ip_send_skb(): a qdisc drop is OutDiscards, and ENOBUFS only with IP_RECVERR (NetLab has none).
+        _host.IpStats.Inc(IpMib.OutDiscards);
+        return Errno.None;
     }
 
     /// <summary>raw_rcv(): a copy of the datagram (Data or NetworkOffset at the IP header). Does not take ownership.</summary>

@@ -205,8 +205,11 @@ public sealed partial class TcpSocket
         if (SeqNum.After(endSeq, _sndNxt) || seq == endSeq) _host.TcpStats.Inc(TcpMib.OutSegs);
         if ((flags & TcpFlags.Rst) != 0) _host.TcpStats.Inc(TcpMib.OutRsts);
         _segsOut++;
-        return _host.Ipv4.Output(pkt, new IpSendParams(LocalAddress, RemoteAddress, IpProtocol.Tcp, Ttl, Tos,
+        var err = _host.Ipv4.Output(pkt, new IpSendParams(LocalAddress, RemoteAddress, IpProtocol.Tcp, Ttl, Tos,
             PmtuDisc.Want, BoundDevice, true, false));
+        // __tcp_transmit_skb(): NET_XMIT_DROP from the local qdisc is congestion at home: enter CWR.
+        if (err == Errno.ENOBUFS && IsSynchronized) EnterCwr();
+        return err;
     }
 
     /// <summary>The TSval clock: milliseconds of virtual time (TCP_TS_HZ = 1000).</summary>
@@ -395,7 +398,14 @@ public sealed partial class TcpSocket
             bool wasEmpty = _packetsOut == 0;
             _packetsOut++;
             if (wasEmpty) _ca.CwndEvent(Cc, TcpCaEvent.TxStart);
-            TransmitSeg(ref _rtx.Tail, retransmission: false);
+            if (!TransmitSeg(ref _rtx.Tail, retransmission: false))
+            {
+                // "if (unlikely(tcp_transmit_skb(sk, skb, 1, gfp))) break;": a segment the local stack refused
+                // (a full qdisc, no route) stays unsent at the head of the write queue, for the next ACK or timer.
+                _rtx.RemoveTail();
+                _packetsOut--;
+                break;
+            }
             _sndNxt = seg.EndSeq;
             if (len < mss) _sndSml = seg.EndSeq; // tcp_minshall_update()
             if (_caState is TcpCaState.Cwr or TcpCaState.Recovery) _prrOut++;

@@ -224,6 +224,19 @@ public sealed partial class TcpSocket
         Cc.CaState = next;
     }
 
+    /// <summary>
+    /// tcp_enter_cwr(): a congestion signal that is not a loss (here a local qdisc drop): the module's ssthresh
+    /// and a PRR reduction, without undo.
+    /// </summary>
+    private void EnterCwr()
+    {
+        _priorSsthresh = 0;
+        if (_caState >= TcpCaState.Cwr) return;
+        _undoMarkerSet = false;
+        InitCwndReduction();
+        SetCaState(TcpCaState.Cwr);
+    }
+
     /// <summary>tcp_enter_recovery(): count it, remember undo state, start PRR.</summary>
     private void EnterRecovery()
     {
