@@ -14,7 +14,7 @@ public static class ToolRunner
         new PingTool(), new TracerouteTool(), new TracepathTool(), new IpTool(), new ArpTool(), new SysctlTool(),
         new ArpingTool(), new TcpRrTool(), new Ss.SsTool(), new Netstat.NetstatTool(), new Nc.NcTool(), new Iperf.Iperf3Tool(),
         new Servers.InetdServerTool("echo-server"), new Servers.InetdServerTool("discard-server"),
-        new Servers.InetdServerTool("chargen-server"),
+        new Servers.InetdServerTool("chargen-server"), new Hping3.Hping3Tool(), new Dmesg.DmesgTool(),
     }.ToDictionary(t => t.Name, StringComparer.Ordinal);
 
     /// <summary>The commands NetLab hosts have.</summary>

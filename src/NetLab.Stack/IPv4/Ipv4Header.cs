@@ -11,6 +11,8 @@ public static class IpProtocol
     public const byte Udp = 17;
     public const byte Gre = 47;
     public const byte Esp = 50;
+    /// <summary>IPPROTO_RAW: a raw socket of this protocol sends whole datagrams (IP_HDRINCL) and receives nothing.</summary>
+    public const byte Raw = 255;
 }
 
 /// <summary>

@@ -497,7 +497,60 @@ public sealed class Ipv4Layer
         pkt.NetworkOffset = pkt.DataOffset;
         _host.IpStats.Inc(IpMib.OutRequests);
         _host.IpExtStats.Add(IpExtMib.OutOctets, pkt.Length);
-        FinishOutput(pkt, route, route.Type == RouteType.Local ? p.Destination : route.NextHop(p.Destination), mtu);
+        // NET_XMIT_DROP from the qdisc comes back as ENOBUFS (net_xmit_errno); each transport decides what it means.
+        return FinishOutput(pkt, route, route.Type == RouteType.Local ? p.Destination : route.NextHop(p.Destination), mtu)
+            ? Errno.None : Errno.ENOBUFS;
+    }
+
+    /// <summary>
+    /// raw_send_hdrinc(): a datagram whose IP header the sender built (IP_HDRINCL). Routed by
+    /// <paramref name="destination"/> (sendto's address); the kernel fills in only the total length, the
+    /// checksum, a zero source (the route's) and a zero ID, and never fragments (EMSGSIZE above the MTU).
+    /// Any source address goes out as given. Takes ownership of <paramref name="pkt"/> (Data = the datagram).
+    /// </summary>
+    public Errno OutputRaw(Packet pkt, Ipv4Address destination, int outputIfIndex, bool allowBroadcast)
+    {
+        var route = RouteOutput(destination, outputIfIndex);
+        if (route is null || route.Type is RouteType.Unreachable or RouteType.Prohibit or RouteType.Blackhole)
+        {
+            _host.IpStats.Inc(IpMib.OutNoRoutes);
+            pkt.Dispose();
+            return route?.Type == RouteType.Prohibit ? Errno.EACCES : route?.Type == RouteType.Blackhole ? Errno.EINVAL : Errno.ENETUNREACH;
+        }
+        if (route.Type == RouteType.Broadcast && !allowBroadcast)
+        {
+            pkt.Dispose();
+            return Errno.EACCES;
+        }
+        int mtu = route.Type == RouteType.Local ? _host.Loopback.Mtu : route.Device!.Mtu;
+        if (pkt.Length > mtu)
+        {
+            pkt.Dispose();
+            return Errno.EMSGSIZE;
+        }
+        if (pkt.Length < Ipv4HeaderView.MinLength || (pkt.Data[0] & 0xF) * 4 > pkt.Length)
+        {
+            pkt.Dispose();
+            return Errno.EINVAL;
+        }
+        var ip = Ipv4HeaderView.ForEmit(pkt.Data);
+        if ((pkt.Data[0] & 0xF) * 4 >= Ipv4HeaderView.MinLength)
+        {
+            if (ip.Source.IsUnspecified) ip.Source = route.PreferredSource ?? SelectSourceAddress(route.Device, destination);
+            ip.TotalLength = (ushort)pkt.Length;
+            if (ip.Identification == 0) ip.Identification = SelectIdent(ip.Destination, ip.Source, ip.Protocol);
+            ip.FillChecksum();
+        }
+        pkt.NetworkOffset = pkt.DataOffset;
+        _host.IpStats.Inc(IpMib.OutRequests);
+        _host.IpExtStats.Add(IpExtMib.OutOctets, pkt.Length);
+        _host.IpStats.Inc(IpMib.OutTransmits);
+        var dev = route.Type == RouteType.Local ? _host.Loopback : route.Device!;
+        if (_host.Neighbours.Output(dev, route.Type == RouteType.Local ? destination : route.NextHop(destination), pkt,
+                route.Type == RouteType.Broadcast))
+            return Errno.None;
+        // raw_send_hdrinc(): a qdisc drop is OutDiscards, and ENOBUFS only for IP_RECVERR sockets (NetLab has none).
+        _host.IpStats.Inc(IpMib.OutDiscards);
         return Errno.None;
     }
 
@@ -526,18 +579,19 @@ public sealed class Ipv4Layer
     }
 
     /// <summary>ip_finish_output(): fragment if needed, then the neighbour layer. Takes ownership.</summary>
-    internal void FinishOutput(Packet pkt, Route route, Ipv4Address nextHop, int mtu)
+    /// <summary>ip_finish_output(): false when the device's qdisc dropped the packet (NET_XMIT_DROP).</summary>
+    internal bool FinishOutput(Packet pkt, Route route, Ipv4Address nextHop, int mtu)
     {
         var dev = route.Type == RouteType.Local ? _host.Loopback : route.Device!;
         if (route.Type == RouteType.Local) mtu = dev.Mtu;
         if (pkt.Length > mtu)
         {
             Fragment(pkt, mtu, dev, nextHop, route.Type == RouteType.Broadcast);
-            return;
+            return true;
         }
         // ip_finish_output2() counts every packet handed to the neighbour layer, fragments included.
         _host.IpStats.Inc(IpMib.OutTransmits);
-        _host.Neighbours.Output(dev, nextHop, pkt, route.Type == RouteType.Broadcast);
+        return _host.Neighbours.Output(dev, nextHop, pkt, route.Type == RouteType.Broadcast);
     }
 
     /// <summary>

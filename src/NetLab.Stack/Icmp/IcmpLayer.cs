@@ -227,7 +227,8 @@ public sealed class IcmpLayer
             _ => IcmpMib.OutMsgs,
         });
         if (type == IcmpType.EchoRequest) return; // not used: requests come from sockets
-        if (_host.Ipv4.Output(pkt, p) != Errno.None) _host.IcmpStats.Inc(IcmpMib.OutErrors);
+        // icmp_push_reply() ignores what ip_push_pending_frames() returns: a qdisc drop is no OutErrors.
+        if (_host.Ipv4.Output(pkt, p) is not (Errno.None or Errno.ENOBUFS)) _host.IcmpStats.Inc(IcmpMib.OutErrors);
     }
 
     /// <summary>Counts an ICMP message a raw socket sent (icmp_out_count).</summary>

@@ -83,28 +83,32 @@ public abstract class NetDevice
 
     /// <summary>
     /// dev_queue_xmit(): enqueue a link-layer frame on the qdisc and kick the driver. Takes ownership.
+    /// Returns false for NET_XMIT_DROP, a frame the full qdisc refused: TCP then keeps the segment unsent
+    /// and reduces cwnd (tcp_enter_cwr). A device down or without carrier drops in noop_qdisc, which
+    /// reports NET_XMIT_CN; NetLab reports it as sent.
     /// </summary>
-    public void Xmit(Packet frame)
+    public bool Xmit(Packet frame)
     {
         if (!IsUp)
         {
             Stats.TxDropped++;
             Host.Drop(frame, SkbDropReason.Dev);
-            return;
+            return true;
         }
         if (!HasCarrier)
         {
             // Without carrier Linux swaps the qdisc for noop_qdisc (dev_deactivate), which drops everything.
             Stats.TxDropped++;
             Host.Drop(frame, SkbDropReason.Qdisc);
-            return;
+            return true;
         }
         if (!Qdisc.TryEnqueue(frame))
         {
             Host.Drop(frame, SkbDropReason.Qdisc);
-            return;
+            return false;
         }
         RunQueue();
+        return true;
     }
 
     /// <summary>qdisc_run(): hand queued frames to the driver while it can take them.</summary>

@@ -81,25 +81,14 @@ public sealed class NeighbourTable
     /// <summary>
     /// neigh_output(): add the Ethernet header for <paramref name="nextHop"/> and transmit, or queue
     /// the packet while ARP resolves it. <paramref name="pkt"/>.Data is the IP header. Takes ownership.
+    /// Returns false when the device's qdisc dropped it (NET_XMIT_DROP).
     /// </summary>
-    internal void Output(NetDevice dev, Ipv4Address nextHop, Packet pkt, bool broadcast)
+    internal bool Output(NetDevice dev, Ipv4Address nextHop, Packet pkt, bool broadcast)
     {
-        if (dev.IsLoopback || dev.NoArp)
-        {
-            Transmit(dev, dev.Mac, pkt);
-            return;
-        }
-        if (broadcast || nextHop.IsLimitedBroadcast)
-        {
-            Transmit(dev, MacAddress.Broadcast, pkt);
-            return;
-        }
-        if (nextHop.IsMulticast)
-        {
-            // ip_eth_mc_map(): 01:00:5e + the low 23 bits of the group (RFC 1112 §6.4).
-            Transmit(dev, new MacAddress(0x01005E000000UL | (nextHop.Value & 0x7FFFFF)), pkt);
-            return;
-        }
+        if (dev.IsLoopback || dev.NoArp) return Transmit(dev, dev.Mac, pkt);
+        if (broadcast || nextHop.IsLimitedBroadcast) return Transmit(dev, MacAddress.Broadcast, pkt);
+        // ip_eth_mc_map(): 01:00:5e + the low 23 bits of the group (RFC 1112 §6.4).
+        if (nextHop.IsMulticast) return Transmit(dev, new MacAddress(0x01005E000000UL | (nextHop.Value & 0x7FFFFF)), pkt);
         Stats.Inc(NeighMib.Lookups);
         var n = Lookup(dev, nextHop);
         if (n is null)
@@ -108,7 +97,7 @@ public sealed class NeighbourTable
             if (n is null)
             {
                 _host.Drop(pkt, SkbDropReason.NeighFailed);
-                return;
+                return true;
             }
         }
         else Stats.Inc(NeighMib.Hits);
@@ -116,10 +105,10 @@ public sealed class NeighbourTable
         if ((n.State & NudState.Connected) != 0)
         {
             // The hh_cache fast path: no bookkeeping, which is why REACHABLE usually decays to STALE.
-            Transmit(dev, n.LinkAddress, pkt);
-            return;
+            return Transmit(dev, n.LinkAddress, pkt);
         }
-        if (EventSend(n, pkt)) Transmit(dev, n.LinkAddress, pkt);
+        // Queued for resolution (or dropped by it): neigh_resolve_output() reports success.
+        return !EventSend(n, pkt) || Transmit(dev, n.LinkAddress, pkt);
     }
 
     /// <summary>
@@ -178,10 +167,10 @@ public sealed class NeighbourTable
 
     private static long Truesize(Packet p) => p.Length + EthernetHeaderView.Length + 576;
 
-    private void Transmit(NetDevice dev, MacAddress destination, Packet pkt)
+    private static bool Transmit(NetDevice dev, MacAddress destination, Packet pkt)
     {
         new EthernetRepr(destination, dev.Mac, EtherType.Ipv4).Emit(pkt.Push(EthernetHeaderView.Length));
-        dev.Xmit(pkt);
+        return dev.Xmit(pkt);
     }
 
     // ---------------------------------------------------------------- timers

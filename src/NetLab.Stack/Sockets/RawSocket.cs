@@ -28,6 +28,7 @@ public sealed class RawSocket : IDisposable
         Protocol = protocol;
         ReceiveBufferSize = host.Core.RmemDefault;
         PmtuDisc = Udp.UdpSocket.InitialPmtuDisc(host); // inet_create() sets it for every inet socket type
+        HeaderIncluded = protocol == IpProtocol.Raw;     // inet_create(): IPPROTO_RAW implies IP_HDRINCL
         host.Ipv4.AddRawSocket(this);
     }
 
@@ -40,21 +41,32 @@ public sealed class RawSocket : IDisposable
     public bool Broadcast { get; set; }
     public int BoundDevice { get; set; }
     public int ReceiveBufferSize { get; set; }
+    /// <summary>IP_HDRINCL: <see cref="SendTo"/> takes whole datagrams, IP header first (raw_send_hdrinc).</summary>
+    public bool HeaderIncluded { get; set; }
     /// <summary>ICMP_FILTER: bit n set drops ICMP type n before queueing.</summary>
     public uint IcmpFilter { get; set; }
 
     public int Queued => _queue.Count;
 
-    /// <summary>Sends <paramref name="message"/> (e.g. an ICMP header and data, checksum filled by the caller).</summary>
+    /// <summary>
+    /// Sends <paramref name="message"/> (e.g. an ICMP header and data, checksum filled by the caller); with
+    /// <see cref="HeaderIncluded"/>, a whole datagram whose header (source address included) goes out as built,
+    /// routed towards <paramref name="destination"/>.
+    /// </summary>
     public Errno SendTo(ReadOnlySpan<byte> message, Ipv4Address destination, Ipv4Address source = default)
     {
         if (_closed) return Errno.EINVAL;
         if (message.Length > 0xFFFF) return Errno.EMSGSIZE; // raw_sendmsg(): before routing, nothing queued
         var pkt = _host.Pool.Rent(PacketPool.DefaultHeadroom, message.Length);
         message.CopyTo(pkt.Data);
+        if (HeaderIncluded) return _host.Ipv4.OutputRaw(pkt, destination, BoundDevice, Broadcast);
         if (Protocol == IpProtocol.Icmp && message.Length > 0) _host.Icmp.CountOutgoing(message[0]);
-        return _host.Ipv4.Output(pkt, new IpSendParams(source, destination, Protocol, Ttl, Tos, PmtuDisc,
+        var err = _host.Ipv4.Output(pkt, new IpSendParams(source, destination, Protocol, Ttl, Tos, PmtuDisc,
             BoundDevice, false, Broadcast));
+        if (err != Errno.ENOBUFS) return err;
+        // raw_sendmsg() → ip_send_skb(): a qdisc drop is OutDiscards, and ENOBUFS only with IP_RECVERR (NetLab has none).
+        _host.IpStats.Inc(IpMib.OutDiscards);
+        return Errno.None;
     }
 
     /// <summary>raw_rcv(): a copy of the datagram (Data or NetworkOffset at the IP header). Does not take ownership.</summary>

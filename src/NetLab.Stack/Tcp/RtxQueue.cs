@@ -59,6 +59,12 @@ internal sealed class RtxQueue
         if (Count == 0) _head = 0;
     }
 
+    public void RemoveTail()
+    {
+        Count--;
+        if (Count == 0) _head = 0;
+    }
+
     public void Clear()
     {
         Count = 0;

@@ -199,8 +199,11 @@ public sealed partial class TcpSocket
         if (SeqNum.After(endSeq, _sndNxt) || seq == endSeq) _host.TcpStats.Inc(TcpMib.OutSegs);
         if ((flags & TcpFlags.Rst) != 0) _host.TcpStats.Inc(TcpMib.OutRsts);
         _segsOut++;
-        return _host.Ipv4.Output(pkt, new IpSendParams(LocalAddress, RemoteAddress, IpProtocol.Tcp, Ttl, Tos,
+        var err = _host.Ipv4.Output(pkt, new IpSendParams(LocalAddress, RemoteAddress, IpProtocol.Tcp, Ttl, Tos,
             PmtuDisc.Want, BoundDevice, true, false));
+        // __tcp_transmit_skb(): NET_XMIT_DROP from the local qdisc is congestion at home: enter CWR.
+        if (err == Errno.ENOBUFS && IsSynchronized) EnterCwr();
+        return err;
     }
 
     /// <summary>The TSval clock: milliseconds of virtual time (TCP_TS_HZ = 1000).</summary>
@@ -397,7 +400,13 @@ public sealed partial class TcpSocket
             if (SmallQueueCheck(len, factor: 0)) break;
             var seg = new TxSeg { Seq = _sndNxt, EndSeq = end, Flags = fin ? TcpFlags.Fin : TcpFlags.None };
             _rtx.Add(seg);
-            TransmitSeg(ref _rtx.Tail, retransmission: false);
+            if (TransmitSeg(ref _rtx.Tail, retransmission: false) != Errno.None)
+            {
+                // "if (unlikely(tcp_transmit_skb(sk, skb, 1, gfp))) break;": a segment the local stack refused
+                // (a full qdisc, no route) stays unsent at the head of the write queue, for the next ACK or timer.
+                _rtx.RemoveTail();
+                break;
+            }
             // tcp_event_new_data_sent(): snd_nxt, packets_out, the RTO armed when idle (or replacing a TLP timer).
             _sndNxt = end;
             bool idle = _packetsOut == 0;

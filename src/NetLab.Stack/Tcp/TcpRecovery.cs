@@ -504,6 +504,19 @@ public sealed partial class TcpSocket
         Cc.CaState = next;
     }
 
+    /// <summary>
+    /// tcp_enter_cwr(): a congestion signal that is not a loss (here a local qdisc drop): the module's ssthresh
+    /// and a PRR reduction, without undo.
+    /// </summary>
+    private void EnterCwr()
+    {
+        _priorSsthresh = 0;
+        if (_caState >= TcpCaState.Cwr) return;
+        _undoMarkerSet = false;
+        InitCwndReduction();
+        SetCaState(TcpCaState.Cwr);
+    }
+
     /// <summary>tcp_any_retrans_done(): a retransmission in flight, or the head was ever retransmitted.</summary>
     private bool AnyRetransDone => _retransOut > 0 || (_rtx.Count > 0 && (_rtx.Head.Sacked & TcpCbSacked.EverRetrans) != 0);
 

@@ -183,6 +183,13 @@ public sealed class UdpLayer
         var err = _host.Ipv4.Output(pkt, new IpSendParams(src, dst, IpProtocol.Udp, s.Ttl, s.Tos, s.PmtuDisc,
             s.BoundDevice, !s.RemoteAddress.IsUnspecified, s.Broadcast));
         if (err == Errno.None) _host.UdpStats.Inc(UdpMib.OutDatagrams);
+        else if (err == Errno.ENOBUFS)
+        {
+            // ip_send_skb() + udp_send_skb(): a qdisc drop is OutDiscards and SndbufErrors, and an error only with IP_RECVERR.
+            _host.IpStats.Inc(IpMib.OutDiscards);
+            _host.UdpStats.Inc(UdpMib.SndbufErrors);
+            if (!s.RecvErr) err = Errno.None;
+        }
         return err;
     }
 }
