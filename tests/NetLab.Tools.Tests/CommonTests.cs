@@ -16,6 +16,23 @@ public class CommonTests
     public void G_MatchesPrintf(long lost, long sent, string text) =>
         Assert.Equal(text, CFormat.G((float)(lost * 100.0 / sent)));
 
+    // strtoul(s, &end, 0): how much of s is the number, and its value.
+    [Theory]
+    [InlineData("80", 80UL, 2)]
+    [InlineData("0x1F", 31UL, 4)]
+    [InlineData("017", 15UL, 3)]
+    [InlineData("0x", 0UL, 1)] // "0", then 'x' is left
+    [InlineData(" +5x", 5UL, 3)]
+    [InlineData("-5", 18446744073709551611UL, 2)]
+    [InlineData("99999999999999999999", ulong.MaxValue, 20)]
+    [InlineData("abc", 0UL, 0)]
+    [InlineData("", 0UL, 0)]
+    public void Strtoul_MatchesC(string s, ulong value, int used)
+    {
+        Assert.Equal(value, CFormat.Strtoul(s, out int n));
+        Assert.Equal(used, n);
+    }
+
     [Fact]
     public void Getopt_PermutesBundlesAndTakesAttachedArguments()
     {

@@ -435,13 +435,26 @@ public sealed class Ipv4Layer
     internal void AddRawSocket(RawSocket s) => _rawSockets.Add(s);
     internal void RemoveRawSocket(RawSocket s) => _rawSockets.Remove(s);
 
-    /// <summary>raw_v4_input(): every raw socket of the protocol gets a copy (Data at the IP header).</summary>
+    /// <summary>
+    /// raw_icmp_error(): an ICMP error quoting a datagram of <see cref="IcmpError.QuotedProtocol"/> goes to
+    /// every raw socket of that protocol that could have sent it (raw_v4_match() with the quoted
+    /// destination as the peer and the quoted source as the local address), before the protocol's handler.
+    /// </summary>
+    internal void RawIcmpError(in IcmpError error, ReadOnlySpan<byte> quotedTransport)
+    {
+        foreach (var s in _rawSockets)
+            if (s.Protocol == error.QuotedProtocol && s.Matches(error.QuotedDestination, error.QuotedSource))
+                s.OnIcmpError(error, quotedTransport);
+    }
+
+    /// <summary>raw_v4_input(): every matching raw socket of the protocol gets a copy (Data at the IP header).</summary>
     private bool DeliverToRawSockets(Packet pkt, byte protocol)
     {
         bool any = false;
+        var ip = Ipv4HeaderView.ForEmit(pkt.Buffer[pkt.NetworkOffset..]);
         foreach (var s in _rawSockets)
         {
-            if (s.Protocol != protocol) continue;
+            if (s.Protocol != protocol || !s.Matches(ip.Source, ip.Destination)) continue;
             any = true;
             s.Deliver(pkt);
         }

@@ -146,6 +146,7 @@ public sealed class IcmpLayer
         var error = new IcmpError(icmp.Type, icmp.Code, info, outer.Source, outer.Ttl,
             inner.Source, inner.Destination, inner.Protocol);
         var transport = quoted[ihl..];
+        _host.Ipv4.RawIcmpError(error, transport); // icmp_socket_deliver(): raw sockets first, then the protocol
         if (inner.Protocol == IpProtocol.Udp) _host.Udp.Err(error, transport);
         else if (inner.Protocol == IpProtocol.Tcp) _host.Tcp.Err(error, transport);
     }

@@ -512,7 +512,11 @@ public sealed class TcpLayer
         {
             // An unreachable peer for a SYN-ACK: drop the request.
             if (new SeqNum(seq) == req.SntIsn) req.Listener.DropRequest(req);
+            return;
         }
+        // tcp_v4_err(): no socket in the established hash (where request and TIME_WAIT socks live too), as
+        // for the probes of traceroute -T, whose port is only held by a bound socket: counted and ignored.
+        if (!_requests.ContainsKey(tuple) && !_timeWait.ContainsKey(tuple)) _host.IcmpStats.Inc(IcmpMib.InErrors);
     }
 
     // ------------------------------------------------------------------ observation

@@ -49,6 +49,43 @@ internal static partial class CFormat
     [System.Text.RegularExpressions.GeneratedRegex(@"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")]
     private static partial System.Text.RegularExpressions.Regex StrtodPrefix();
 
+    /// <summary>
+    /// strtoul(s, &amp;end, 0): after blanks an optional sign, then "0x" hex, "0" octal or decimal digits.
+    /// <paramref name="used"/> is how many characters were read (0 when no number starts the string);
+    /// too big saturates at ULONG_MAX, and a minus sign negates modulo 2^64.
+    /// </summary>
+    public static ulong Strtoul(string s, out int used)
+    {
+        used = 0;
+        int i = 0;
+        while (i < s.Length && s[i] is ' ' or '\t' or '\n' or '\v' or '\f' or '\r') i++;
+        bool negative = false;
+        if (i < s.Length && s[i] is '+' or '-') negative = s[i++] == '-';
+        int radix = 10;
+        if (i + 2 < s.Length && s[i] == '0' && s[i + 1] is 'x' or 'X' && Digit(s[i + 2]) < 16)
+        {
+            radix = 16;
+            i += 2;
+        }
+        else if (i < s.Length && s[i] == '0') radix = 8;
+        int start = i;
+        ulong value = 0;
+        bool overflow = false;
+        for (; i < s.Length && Digit(s[i]) < radix; i++)
+        {
+            ulong d = (ulong)Digit(s[i]);
+            if (value > (ulong.MaxValue - d) / (ulong)radix) overflow = true;
+            value = unchecked(value * (ulong)radix + d);
+        }
+        if (i == start) return 0;
+        used = i;
+        if (overflow) return ulong.MaxValue;
+        return negative ? unchecked(0 - value) : value;
+    }
+
+    private static int Digit(char c) =>
+        c is >= '0' and <= '9' ? c - '0' : c is >= 'a' and <= 'z' ? c - 'a' + 10 : c is >= 'A' and <= 'Z' ? c - 'A' + 10 : 99;
+
     /// <summary>strtod() of a whole word.</summary>
     public static bool TryParseDouble(string s, out double value) =>
         double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && double.IsFinite(value);

@@ -4,16 +4,17 @@ using NetLab.Stack;
 using NetLab.Stack.Icmp;
 using NetLab.Stack.IPv4;
 using NetLab.Stack.Sockets;
+using NetLab.Stack.Tcp;
 using NetLab.Stack.Udp;
 using NetLab.Tools.Common;
 
 namespace NetLab.Tools;
 
 /// <summary>
-/// traceroute 2.1 by Dmitry Butskoy (traceroute.c, mod-udp.c, mod-icmp.c): up to -N probes in
-/// flight, -q per hop, UDP to port 33434 + n from a socket per probe (default) or ICMP echo (-I),
-/// answers read from the sockets' error queues. Options: -I, -T (refused: no TCP yet), -n, -q, -m,
-/// -f, -w MAX[,HERE,NEAR], -N, -p, -i, -F.
+/// traceroute 2.1 by Dmitry Butskoy (traceroute.c, mod-udp.c, mod-icmp.c, mod-tcp.c): up to -N probes
+/// in flight, -q per hop, UDP to port 33434 + n from a socket per probe (default), ICMP echo (-I), or
+/// TCP SYN to port 80 from a raw socket (-T), answers read from the sockets (and their error queues).
+/// Options: -I, -T, -M, -O, -n, -q, -m, -f, -w MAX[,HERE,NEAR], -N, -p, -i, -F.
 /// </summary>
 public sealed class TracerouteTool : ITool
 {
@@ -22,9 +23,10 @@ public sealed class TracerouteTool : ITool
     public Task<int> RunAsync(ToolContext ctx, IReadOnlyList<string> args) => new TracerouteRun(ctx).RunAsync(args);
 }
 
-internal sealed class TracerouteRun(ToolContext ctx)
+internal sealed partial class TracerouteRun(ToolContext ctx)
 {
     private const int MaxHops = 255, MaxProbesPerHop = 10, DefaultStartPort = 33434, DefaultDataLength = 40;
+    private const int MaxModuleOptions = 15; // opts[16], the first reserved for the module's name
     private const long WaitPrecisionUs = 1000; // DEF_WAIT_PREC: +1 ms against precision issues
 
     /// <summary>struct probe.</summary>
@@ -35,13 +37,17 @@ internal sealed class TracerouteRun(ToolContext ctx)
         public Ipv4Address? Res;
         public int RecvTtl;
         public string ErrStr = "";
+        /// <summary>pb->ext: mod-tcp's "-O info" flags of the final reply, printed as " &lt;syn,ack&gt;".</summary>
+        public string? Ext;
         public UdpSocket? Socket;
+        /// <summary>mod-tcp: the TCP socket that holds the probe's source port (pb->sk).</summary>
+        public TcpSocket? Holder;
         public int Seq;
 
         public void CopyFrom(Probe p)
         {
-            (Done, Final, Sent, SendUs, RecvUs, Res, RecvTtl, ErrStr, Socket, Seq) =
-                (p.Done, p.Final, p.Sent, p.SendUs, p.RecvUs, p.Res, p.RecvTtl, p.ErrStr, p.Socket, p.Seq);
+            (Done, Final, Sent, SendUs, RecvUs, Res, RecvTtl, ErrStr, Ext, Socket, Holder, Seq) =
+                (p.Done, p.Final, p.Sent, p.SendUs, p.RecvUs, p.Res, p.RecvTtl, p.ErrStr, p.Ext, p.Socket, p.Holder, p.Seq);
         }
     }
 
@@ -51,14 +57,19 @@ internal sealed class TracerouteRun(ToolContext ctx)
 
     private int _firstHop = 1, _maxHops = 30, _simProbes = 16, _probesPerHop = 3;
     private double _waitSecs = 5.0, _hereFactor = 3, _nearFactor = 10;
-    private bool _icmp, _noResolve, _dontFrag;
+    private bool _noResolve, _dontFrag;
     private int _portSeq;
     private string? _device;
+    private string _module = "default";
+    private readonly List<string> _moduleOptions = [];
     private Ipv4Address _dst;
     private string _dstName = "";
     private int _headerLength, _dataLength;
     private Probe[] _probes = [];
     private byte[] _data = [];
+
+    private bool Icmp => _module == "icmp";
+    private bool Tcp => _module == "tcp";
 
     // mod-udp: the next destination port. mod-icmp: the raw socket, identifier, sequence, last TTL.
     private int _currentPort;
@@ -67,6 +78,7 @@ internal sealed class TracerouteRun(ToolContext ctx)
     private ushort _ident;
     private int _seq = 1;
     private int _lastTtl;
+    private bool _icmpDgram;
 
     // get_time() is gettimeofday(): Unix time, never 0, which print_probe() reads as "no answer".
     // Virtual time starts at 0, so it is shifted by the same epoch as ping's clock.
@@ -76,29 +88,54 @@ internal sealed class TracerouteRun(ToolContext ctx)
     {
         int status = ParseOptions(args);
         if (status >= 0) return status;
-        _headerLength = Ipv4Repr.HeaderLength + (_icmp ? 0 : UdpHeaderView.Length);
-        _dataLength = DefaultDataLength - (_icmp ? 0 : UdpHeaderView.Length);
+        _headerLength = Ipv4Repr.HeaderLength + (_module == "default" ? UdpHeaderView.Length : 0);
+        _dataLength = DefaultDataLength - (_module == "default" ? UdpHeaderView.Length : 0);
         _probes = Enumerable.Range(0, _maxHops * _probesPerHop).Select(_ => new Probe()).ToArray();
-        // fill_data(): 0x40 + (i & 0x3f), after the ICMP header for -I.
-        _data = new byte[_dataLength];
-        for (int i = _icmp ? IcmpHeaderView.Length : 0; i < _data.Length; i++) _data[i] = (byte)(0x40 + (i & 0x3f));
-        _currentPort = _portSeq != 0 ? _portSeq : DefaultStartPort;
-        if (_icmp)
-        {
-            if (_portSeq != 0) _seq = _portSeq;
-            _icmpSocket = RawSocket.Open(ctx.Host, IpProtocol.Icmp);
-            TuneSocketOptions(_icmpSocket);
-            _ident = (ushort)(ctx.Pid & 0xffff); // getpid() & 0xffff
-        }
         try
         {
+            // ops->init(): an error() here comes before the header.
+            var err = Tcp ? TcpInit() : Icmp ? IcmpInit() : UdpInit();
+            if (err is not null)
+            {
+                _out.WriteError("");
+                _out.WriteError(err);
+                return 1;
+            }
             return await DoIt();
         }
         finally
         {
             _icmpSocket?.Dispose();
-            foreach (var p in _probes) p.Socket?.Dispose();
+            _tcpSocket?.Dispose();
+            foreach (var p in _probes)
+            {
+                p.Socket?.Dispose();
+                p.Holder?.Dispose();
+            }
         }
+    }
+
+    /// <summary>udp_init(): the payload, 0x40 + (i &amp; 0x3f); the first port.</summary>
+    private string? UdpInit()
+    {
+        _data = new byte[_dataLength];
+        for (int i = 0; i < _data.Length; i++) _data[i] = (byte)(0x40 + (i & 0x3f));
+        _currentPort = _portSeq != 0 ? _portSeq : DefaultStartPort;
+        return null;
+    }
+
+    /// <summary>icmp_init(): the raw socket (a ping socket with -O dgram), the echo data after its header.</summary>
+    private string? IcmpInit()
+    {
+        // SOCK_DGRAM ICMP needs the group in net.ipv4.ping_group_range, which is "1 0" (nobody) by default.
+        if (_icmpDgram) return "socket: Permission denied";
+        _data = new byte[_dataLength];
+        for (int i = IcmpHeaderView.Length; i < _data.Length; i++) _data[i] = (byte)(0x40 + (i & 0x3f));
+        if (_portSeq != 0) _seq = _portSeq;
+        _icmpSocket = RawSocket.Open(ctx.Host, IpProtocol.Icmp);
+        if (TuneSocket(_icmpSocket) is { } err) return err;
+        _ident = (ushort)(ctx.Pid & 0xffff); // getpid() & 0xffff
+        return null;
     }
 
     // ------------------------------------------------------------------ options
@@ -116,49 +153,70 @@ internal sealed class TracerouteRun(ToolContext ctx)
         {
             var a = args[i];
             if (a.Length < 2 || a[0] != '-') { operands.Add(a); continue; }
+            if (a == "--") // CLIF: the end of the options
+            {
+                operands.AddRange(args.Skip(i + 1));
+                break;
+            }
             switch (a)
             {
-                case "-I" or "--icmp": _icmp = true; continue;
-                case "-T" or "--tcp":
-                    _out.WriteError("traceroute: TCP method needs TCP, which NetLab does not have yet");
-                    return 2;
-                case "-U" or "--udp" or "-UL" or "-D" or "--dccp" or "-P" or "-M":
+                case "--icmp": _module = "icmp"; continue;
+                case "--tcp": _module = "tcp"; continue;
+                case "--dont-fragment": _dontFrag = true; continue;
+                case "-UL" or "--udp" or "--dccp":
                     _out.WriteError($"traceroute: the {a} method is not available in NetLab");
                     return 2;
-                case "-n": _noResolve = true; continue;
-                case "-F" or "--dont-fragment": _dontFrag = true; continue;
-                case "-4": continue;
             }
-            // Options with a value, attached ("-q1") or separate ("-q 1").
-            char opt = a[1];
-            if ("fmNpqwiz".IndexOf(opt) < 0)
+            if (a[1] == '-')
             {
-                _out.WriteError($"Bad option `{a}' (argc {i + 1})");
-                return 2;
+                int status = LongOption(args, ref i);
+                if (status >= 0) return status;
+                continue;
             }
-            string value;
-            if (a.Length > 2) value = a[2..];
-            else if (i + 1 < args.Count) value = args[++i];
-            else
+            // A group of short options ("-nT"); one with a value ends it, joined only to the first ("-q1").
+            for (int j = 1; j < a.Length; j++)
             {
-                _out.WriteError($"Option `{a}' (argc {i + 1}) requires an argument: `{OptionArgName(opt)}'");
-                return 2;
-            }
-            bool ok = opt switch
-            {
-                'f' => TryUInt(value, out _firstHop),
-                'm' => TryUInt(value, out _maxHops),
-                'N' => TryUInt(value, out _simProbes),
-                'p' => TryUInt(value, out _portSeq),
-                'q' => TryUInt(value, out _probesPerHop),
-                'w' => SetWaitSpecs(value),
-                'i' => (_device = value) is not null,
-                _ => false,
-            };
-            if (!ok)
-            {
-                _out.WriteError($"Cannot handle `{a}' option with arg `{value}' (argc {i + 1})");
-                return 2;
+                char opt = a[j];
+                switch (opt)
+                {
+                    case 'I': _module = "icmp"; continue;
+                    case 'T': _module = "tcp"; continue;
+                    case 'n': _noResolve = true; continue;
+                    case 'F': _dontFrag = true; continue;
+                    case '4': continue;
+                    case 'U' or 'D' or 'P':
+                        _out.WriteError($"traceroute: the -{opt} method is not available in NetLab");
+                        return 2;
+                }
+                if ("fmNpqwizMO".IndexOf(opt) < 0)
+                {
+                    _out.WriteError($"Bad option `-{opt}' (argc {i + 1})");
+                    return 2;
+                }
+                string value;
+                if (j + 1 < a.Length)
+                {
+                    if (j != 1)
+                    {
+                        _out.WriteError($"Option `-{opt}' (argc {i + 1}) requires an argument: `-{opt} {OptionArgName(opt)}'");
+                        return 2;
+                    }
+                    value = a[2..];
+                }
+                else if (i + 1 < args.Count) value = args[++i];
+                else
+                {
+                    _out.WriteError($"Option `-{opt}' (argc {i + 1}) requires an argument: `-{opt} {OptionArgName(opt)}'");
+                    return 2;
+                }
+                int result = SetOption(opt, value);
+                if (result >= 0) return result;
+                if (result == -2)
+                {
+                    _out.WriteError($"Cannot handle `-{opt}' option with arg `{value}' (argc {i + 1})");
+                    return 2;
+                }
+                break;
             }
         }
         if (operands.Count == 0)
@@ -173,21 +231,75 @@ internal sealed class TracerouteRun(ToolContext ctx)
             return 2;
         }
         _dstName = operands[0];
+        // main(): tr_get_module(), then the common checks, then the module's own options (-O).
+        switch (_module)
+        {
+            case "default" or "icmp" or "tcp": break;
+            case "udp" or "udplite" or "dccp" or "raw" or "tcpconn":
+                _out.WriteError($"traceroute: the {_module} method is not available in NetLab");
+                return 2;
+            default: return ExError($"Unknown traceroute module {_module}");
+        }
         if (_firstHop == 0 || _firstHop > _maxHops) return ExError("first hop out of range");
         if (_maxHops > MaxHops) return ExError("max hops cannot be more than 255");
         if (_probesPerHop == 0 || _probesPerHop > MaxProbesPerHop) return ExError("no more than 10 probes per hop");
-        if (_device is not null && ctx.Host.FindDevice(_device) is null)
-        {
-            _out.WriteError("setsockopt SO_BINDTODEVICE: No such device");
-            return 1;
-        }
+        if (_moduleOptions.Count > 0 && ModuleKeywords() is { } keywords && !ParseModuleOptions(keywords)) return 2;
         return -1;
     }
+
+    /// <summary>
+    /// A "--name" or "--name=value" option (CLIF: the value only after '='). Returns an exit status,
+    /// or -1 to go on.
+    /// </summary>
+    private int LongOption(IReadOnlyList<string> args, ref int i)
+    {
+        var a = args[i];
+        int eq = a.IndexOf('=');
+        string name = eq < 0 ? a[2..] : a[2..eq];
+        string? value = eq < 0 ? null : a[(eq + 1)..];
+        char opt = name switch
+        {
+            "first" => 'f', "interface" => 'i', "max-hops" => 'm', "sim-queries" => 'N', "port" => 'p',
+            "wait" => 'w', "queries" => 'q', "module" => 'M', "options" => 'O', _ => '\0',
+        };
+        if (opt == '\0')
+        {
+            _out.WriteError(value is null ? $"Bad option `{a}' (argc {i + 1})" : $"Bad option `{a}' (with arg `{value}') (argc {i + 1})");
+            return 2;
+        }
+        if (value is null)
+        {
+            _out.WriteError($"Option `--{name}' (argc {i + 1}) requires an argument: `--{name}={OptionArgName(opt)}'");
+            return 2;
+        }
+        int result = SetOption(opt, value);
+        if (result == -2)
+        {
+            _out.WriteError($"Cannot handle `--{name}' option with arg `{value}' (argc {i + 1})");
+            return 2;
+        }
+        return result;
+    }
+
+    /// <summary>An option's handler: -1 when taken, -2 when refused ("Cannot handle"), or an exit status.</summary>
+    private int SetOption(char opt, string value) => opt switch
+    {
+        'f' => TryUInt(value, out _firstHop) ? -1 : -2,
+        'm' => TryUInt(value, out _maxHops) ? -1 : -2,
+        'N' => TryUInt(value, out _simProbes) ? -1 : -2,
+        'p' => SetPort(value) ? -1 : -2,
+        'q' => TryUInt(value, out _probesPerHop) ? -1 : -2,
+        'w' => SetWaitSpecs(value) ? -1 : -2,
+        'i' => (_device = value) is not null ? -1 : -2,
+        'M' => (_module = value) is not null ? -1 : -2,
+        'O' => SetModuleOption(value),
+        _ => -2,
+    };
 
     private static string OptionArgName(char opt) => opt switch
     {
         'f' => "first_ttl", 'm' => "max_ttl", 'N' => "squeries", 'p' => "port", 'q' => "nqueries",
-        'w' => "MAX,HERE,NEAR", 'i' => "device", _ => "sendwait",
+        'w' => "MAX,HERE,NEAR", 'i' => "device", 'M' => "name", 'O' => "OPTS,...", _ => "sendwait",
     };
 
     private int ExError(string message)
@@ -198,6 +310,20 @@ internal sealed class TracerouteRun(ToolContext ctx)
 
     private static bool TryUInt(string s, out int value) =>
         int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out value);
+
+    /// <summary>set_port(): strtoul(, 0) of the start of the word, else a service name (getservbyname()).</summary>
+    private bool SetPort(string arg)
+    {
+        ulong v = CFormat.Strtoul(arg, out int used);
+        if (used > 0)
+        {
+            _portSeq = (int)(uint)v;
+            return true;
+        }
+        if ((Services.PortOf(arg, "tcp") ?? Services.PortOf(arg, "udp")) is not { } port) return false;
+        _portSeq = port;
+        return true;
+    }
 
     /// <summary>set_wait_specs(): MAX[,HERE[,NEAR]]; giving -w at all zeroes the factors not given.</summary>
     private bool SetWaitSpecs(string arg)
@@ -213,6 +339,171 @@ internal sealed class TracerouteRun(ToolContext ctx)
         if (v.Length > 2) _nearFactor = v[2];
         return true;
     }
+
+    /// <summary>
+    /// set_mod_option() for each word of -O's value (CLIF_SEVERAL splits at blanks and commas): "help" prints
+    /// the current module's options and exits 0; the others are kept (15 at most) for the module to parse.
+    /// </summary>
+    private int SetModuleOption(string value)
+    {
+        int at = 0;
+        while (at < value.Length)
+        {
+            int end = at;
+            while (end < value.Length && value[end] is not (' ' or '\t' or ',')) end++;
+            if (end - at >= 80) return -2; // call_function()'s tmp[80]
+            var word = value[at..end];
+            if (word == "help")
+            {
+                foreach (var line in ModuleHelp(_module)) _out.WriteError(line);
+                return 0;
+            }
+            if (_moduleOptions.Count >= MaxModuleOptions)
+            {
+                _out.WriteError("Too many module options");
+                return -2;
+            }
+            _moduleOptions.Add(word);
+            at = end;
+            while (at < value.Length && value[at] is ' ' or '\t' or ',') at++;
+        }
+        return -1;
+    }
+
+    /// <summary>One of a module's CLIF keywords (its -O options): a name, the name of its value if it takes one.</summary>
+    private sealed record Keyword(string Name, string? ArgName, Func<string?, bool> Set, bool Abbrev = false, bool Exclusive = false);
+
+    /// <summary>The module's tcp_options[] / icmp_options[] (mod-tcp.c, mod-icmp.c); null when it has none.</summary>
+    private Keyword[]? ModuleKeywords() => _module switch
+    {
+        "tcp" =>
+        [
+            TcpFlag("syn", (int)TcpFlags.Syn), TcpFlag("ack", (int)TcpFlags.Ack), TcpFlag("fin", (int)TcpFlags.Fin),
+            TcpFlag("rst", (int)TcpFlags.Rst), TcpFlag("psh", (int)TcpFlags.Psh), TcpFlag("urg", (int)TcpFlags.Urg),
+            TcpFlag("ece", (int)TcpFlags.Ece), TcpFlag("cwr", (int)TcpFlags.Cwr),
+            new("flags", "NUM", SetTcpFlags, Abbrev: true),
+            TcpFlag("ecn", FlEcn), TcpFlag("sack", FlSack),
+            TcpFlag("timestamps", FlTstamp) with { Abbrev = true },
+            TcpFlag("window_scaling", FlWscale) with { Abbrev = true },
+            new("sysctl", null, _ => _tcpSysctl = true),
+            new("reuse", null, _ => _tcpReuse = true),
+            new("mss", "NUM", SetTcpMss),
+            new("info", null, _ => _tcpInfo = true),
+        ],
+        "icmp" =>
+        [
+            new("raw", null, _ =>
+            {
+                _icmpDgram = false;
+                return true;
+            }, Exclusive: true),
+            new("dgram", null, _ => _icmpDgram = true, Exclusive: true),
+        ],
+        _ => null, // mod-udp has none: its -O words are never looked at
+    };
+
+    /// <summary>
+    /// CLIF_parse(opts, ops->options, CLIF_KEYWORD): each -O word is a keyword, "name" or "name=value";
+    /// flags, timestamps and window_scaling may be shortened to two letters or more. Errors are CLIF's,
+    /// with the word's place among the -O words as its argc.
+    /// </summary>
+    private bool ParseModuleOptions(Keyword[] keywords)
+    {
+        int exclusive = keywords.Any(k => k.Exclusive) ? 1 : 0;
+        for (int n = 1; n <= _moduleOptions.Count; n++)
+        {
+            var word = _moduleOptions[n - 1];
+            if (word.Length > 1 && word[0] == '-' && word[1] != '-')
+            {
+                _out.WriteError($"Bad option `-{word[1]}' (argc {n})"); // no keyword has a short form
+                return false;
+            }
+            string? arg = null;
+            var k = word.StartsWith('-') ? null : FindKeyword(keywords, word, out arg);
+            if (k is null)
+            {
+                _out.WriteError($"`{word}' (argc {n}): arguments are not allowed");
+                return false;
+            }
+            if (k.Exclusive && exclusive-- == 0)
+            {
+                _out.WriteError($"Keyword `{k.Name}' (argc {n}): Only one of:");
+                _out.WriteError("    " + string.Join(" | ", keywords.Where(x => x.Exclusive).Select(x => x.Name)));
+                _out.WriteError("may be specified.");
+                return false;
+            }
+            if (k.ArgName is not null && arg is null)
+            {
+                _out.WriteError($"Keyword `{k.Name}' (argc {n}) requires an argument: `{k.Name}={k.ArgName}'");
+                return false;
+            }
+            if (!k.Set(arg))
+            {
+                _out.WriteError(k.ArgName is null ? $"Cannot handle `{k.Name}' keyword (argc {n})"
+                    : $"Cannot handle `{k.Name}' keyword with arg `{arg}' (argc {n})");
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>find_long(): an exact name, or the one abbreviable keyword that starts with at least two letters of the word.</summary>
+    private static Keyword? FindKeyword(Keyword[] keywords, string word, out string? arg)
+    {
+        arg = null;
+        Keyword? abbrev = null;
+        string? abbrevArg = null;
+        bool abbrevFound = false;
+        foreach (var k in keywords)
+        {
+            int n = 0;
+            while (n < k.Name.Length && n < word.Length && word[n] == k.Name[n]) n++;
+            bool atEnd = n == word.Length;
+            if (!atEnd && !(word[n] == '=' && k.ArgName is not null)) continue;
+            string? value = atEnd ? null : word[(n + 1)..];
+            if (n == k.Name.Length)
+            {
+                arg = value;
+                return k;
+            }
+            if (k.Abbrev && n >= 2)
+            {
+                if (abbrevFound) abbrev = null; // more than one: none
+                else (abbrevFound, abbrev, abbrevArg) = (true, k, value);
+            }
+        }
+        arg = abbrevArg;
+        return abbrev;
+    }
+
+    /// <summary>"-O help": CLIF_print_options() of the module, on stderr (for the modules NetLab lacks too).</summary>
+    private static string[] ModuleHelp(string module) => module switch
+    {
+        "tcp" => TcpOptionsHelp,
+        "icmp" =>
+        [
+            "  raw                         Use raw sockets way only. Default is try this way",
+            "                              first (probably not allowed for unprivileged",
+            "                              users), then try dgram",
+            "  dgram                       Use dgram sockets way only. May be not",
+            "                              implemented by old kernels or restricted by",
+            "                              sysadmins",
+            "Only one of these may be specified:",
+            "    raw | dgram",
+        ],
+        "raw" => ["  protocol=PROT               Use protocol PROT (default is 253)"],
+        "dccp" =>
+        [
+            "  service=NUM                 Set DCCP service code to NUM (default is",
+            "                              1885957735)",
+        ],
+        "udplite" =>
+        [
+            "  coverage=NUM                Set udplite send coverage to NUM (default is",
+            "                              (sizeof (struct udphdr)))",
+        ],
+        _ => [$"No options for module `{module}'"],
+    };
 
     // ------------------------------------------------------------------ the main loop
 
@@ -288,6 +579,12 @@ internal sealed class TracerouteRun(ToolContext ctx)
     /// <summary>do_poll(): wait for a socket to become readable, then let each readable one read a message.</summary>
     private async Task Poll(long timeoutNs)
     {
+        if (_tcpSocket is { } tcp)
+        {
+            if (!AnyReadable()) await ctx.WaitAsync(tcp.WaitReadableAsync, timeoutNs, ctx.CancellationToken);
+            if (AnyReadable()) TcpRecvProbe(tcp);
+            return;
+        }
         if (!AnyReadable())
         {
             if (_icmpSocket is { } raw)
@@ -304,7 +601,9 @@ internal sealed class TracerouteRun(ToolContext ctx)
             UdpRecvProbe(pb);
     }
 
-    private bool AnyReadable() => _icmpSocket is { } raw
+    private bool AnyReadable() => _tcpSocket is { } tcp
+        ? tcp.Queued > 0 || tcp.ErrorQueueLength > 0 || tcp.PendingError != Errno.None
+        : _icmpSocket is { } raw
         ? _peeked is not null || raw.Queued > 0
         : _probes.Any(p => p.Socket is { } s && (s.QueuedDatagrams > 0 || s.ErrorQueueLength > 0));
 
@@ -336,10 +635,11 @@ internal sealed class TracerouteRun(ToolContext ctx)
 
     // ------------------------------------------------------------------ sending
 
-    /// <summary>udp_send_probe() / icmp_send_probe(); returns perror()'s text when traceroute would die.</summary>
+    /// <summary>udp_send_probe() / icmp_send_probe() / tcp_send_probe(); returns perror()'s text when traceroute would die.</summary>
     private string? SendProbe(Probe pb, int ttl)
     {
-        if (_icmp)
+        if (Tcp) return TcpSendProbe(pb, ttl);
+        if (Icmp)
         {
             var raw = _icmpSocket!;
             if (ttl != _lastTtl)
@@ -357,11 +657,10 @@ internal sealed class TracerouteRun(ToolContext ctx)
             return null;
         }
         var sk = ctx.Host.Udp.Open();
-        TuneSocketOptions(sk);
-        if (sk.Bind(Ipv4Address.Any, 0) is var bindErr and not Errno.None)
+        if (TuneSocket(sk) is { } tuneErr)
         {
             sk.Dispose();
-            return $"bind: {ErrnoText.Describe(bindErr)}";
+            return tuneErr;
         }
         sk.Ttl = ttl;
         if (sk.Connect(_dst, (ushort)_currentPort) is var connectErr and not Errno.None)
@@ -389,18 +688,30 @@ internal sealed class TracerouteRun(ToolContext ctx)
         return null;
     }
 
-    /// <summary>tune_socket(): the device, and DF only with -F (IP_PMTUDISC_PROBE), else IP_PMTUDISC_DONT.</summary>
-    private void TuneSocketOptions(UdpSocket sk)
+    /// <summary>
+    /// tune_socket(): bind_socket() (the device, then bind to any address), and DF only with -F
+    /// (IP_PMTUDISC_PROBE), else IP_PMTUDISC_DONT.
+    /// </summary>
+    private string? TuneSocket(UdpSocket sk)
     {
-        if (_device is not null) sk.BoundDevice = ctx.Host.FindDevice(_device)!.IfIndex;
+        if (BoundDevice() is not { } ifIndex) return "setsockopt SO_BINDTODEVICE: No such device";
+        sk.BoundDevice = ifIndex;
+        if (sk.Bind(Ipv4Address.Any, 0) is var err and not Errno.None) return $"bind: {ErrnoText.Describe(err)}";
         sk.PmtuDisc = _dontFrag ? PmtuDisc.Probe : PmtuDisc.Dont;
+        return null;
     }
 
-    private void TuneSocketOptions(RawSocket sk)
+    private string? TuneSocket(RawSocket sk)
     {
-        if (_device is not null) sk.BoundDevice = ctx.Host.FindDevice(_device)!.IfIndex;
+        if (BoundDevice() is not { } ifIndex) return "setsockopt SO_BINDTODEVICE: No such device";
+        sk.BoundDevice = ifIndex;
         sk.PmtuDisc = _dontFrag ? PmtuDisc.Probe : PmtuDisc.Dont;
+        return null;
     }
+
+    /// <summary>SO_BINDTODEVICE of -i: its ifindex, 0 without -i, null for a device that does not exist.</summary>
+    private int? BoundDevice() =>
+        _device is null ? 0 : ctx.Host.FindDevice(_device)?.IfIndex;
 
     // ------------------------------------------------------------------ receiving
 
@@ -520,7 +831,7 @@ internal sealed class TracerouteRun(ToolContext ctx)
         _out.WriteError($"local recverr: {ErrnoText.Describe(errno)}");
     }
 
-    /// <summary>probe_done(): close the probe's socket, forget its sequence number.</summary>
+    /// <summary>probe_done(): close the probe's socket (mod-tcp: the one holding its port), forget its sequence number.</summary>
     private void ProbeDone(Probe pb)
     {
         if (pb.Socket is { } sk)
@@ -529,6 +840,8 @@ internal sealed class TracerouteRun(ToolContext ctx)
             sk.Dispose();
             pb.Socket = null;
         }
+        pb.Holder?.Dispose();
+        pb.Holder = null;
         pb.Seq = 0;
         pb.Done = true;
     }
@@ -604,9 +917,10 @@ internal sealed class TracerouteRun(ToolContext ctx)
     // ------------------------------------------------------------------ printing
 
     /// <summary>
-    /// print_probe(): a hop starts a line; an address is printed when it differs from the previous
-    /// answer. traceroute flushes stdout after each probe, so a hop's line is complete on the
-    /// terminal with its last probe (the newline itself only comes with the next hop).
+    /// print_probe(): a hop starts a line; an address (with mod-tcp's "-O info" flags) is printed when
+    /// it or the flags differ from the previous answer. traceroute flushes stdout after each probe, so
+    /// a hop's line is complete on the terminal with its last probe (the newline itself only comes with
+    /// the next hop).
     /// </summary>
     private void PrintProbe(int idx)
     {
@@ -622,9 +936,13 @@ internal sealed class TracerouteRun(ToolContext ctx)
             {
                 int p = idx - 1;
                 for (; np != 0 && _probes[p].Res is null; p--, np--) { }
-                if (np == 0 || _probes[p].Res != res) print = true;
+                if (np == 0 || _probes[p].Res != res || _probes[p].Ext != pb.Ext) print = true;
             }
-            if (print) _line.Append(_noResolve ? $" {res}" : $" {res} ({res})");
+            if (print)
+            {
+                _line.Append(_noResolve ? $" {res}" : $" {res} ({res})");
+                if (pb.Ext is not null) _line.Append($" <{pb.Ext}>");
+            }
         }
         if (pb.RecvUs != 0)
         {

@@ -131,6 +131,24 @@ internal sealed partial class LinuxNetns : IDisposable
         }
     }
 
+    /// <summary>
+    /// Starts python3 running <paramref name="script"/> in <paramref name="node"/>'s namespace and waits (10 s
+    /// at most) for it to print "ready". The caller kills it.
+    /// </summary>
+    public Process StartPython(string node, string script)
+    {
+        var psi = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { "netns", "exec", Namespace(node), "python3", "-c", script }) psi.ArgumentList.Add(a);
+        var p = Process.Start(psi) ?? throw new InvalidOperationException("python3 did not start");
+        var ready = p.StandardOutput.ReadLineAsync();
+        if (!ready.Wait(TimeSpan.FromSeconds(10)) || ready.Result != "ready")
+        {
+            p.Kill();
+            throw new InvalidOperationException($"python3 on {node} failed: {p.StandardError.ReadToEnd()}");
+        }
+        return p;
+    }
+
     public void Dispose()
     {
         // Deleting a namespace destroys its end of each veth, and with it the peer.

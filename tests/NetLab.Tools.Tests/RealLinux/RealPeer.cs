@@ -1,8 +1,10 @@
 using System.Runtime.CompilerServices;
 using System.Text;
+using NetLab.Core.Addressing;
 using NetLab.Core.Time;
 using NetLab.Net;
 using NetLab.Stack;
+using NetLab.Stack.Tcp;
 
 namespace NetLab.Tools.Tests.RealLinux;
 
@@ -76,13 +78,23 @@ internal static class RealPeer
     /// Builds both sides, runs <paramref name="steps"/> on each, records Linux's transcript, then asserts
     /// that NetLab printed the same, step by step.
     /// </summary>
-    public static void Compare(Step[] steps, [CallerMemberName] string test = "", [CallerFilePath] string source = "")
+    public static void Compare(Step[] steps, [CallerMemberName] string test = "", [CallerFilePath] string source = "") =>
+        Compare(steps, [], test, source);
+
+    /// <summary>
+    /// <see cref="Compare(Step[], string, string)"/> with TCP listeners open during the steps: on each
+    /// (node, port) a socket bound to 0.0.0.0 that listens (backlog 5) and never accepts; on Linux a
+    /// python3 process holds it, on NetLab a socket opened through the API.
+    /// </summary>
+    public static void Compare(Step[] steps, (string Node, ushort Port)[] listeners,
+        [CallerMemberName] string test = "", [CallerFilePath] string source = "")
     {
         var linux = new List<CommandResult>();
         var netlab = new List<CommandResult>();
         using (var ns = LinuxNetns.CreateRouted(Delay))
         {
             var (world, hosts) = NetLabRouted(Delay);
+            var servers = new List<System.Diagnostics.Process>();
             using (world)
             {
                 foreach (var s in Setup)
@@ -90,14 +102,36 @@ internal static class RealPeer
                     ns.Exec(s.Node, s.Command).ThrowIfFailed($"Linux setup {s}");
                     RunNetLab(world, hosts[s.Node], s.Command).ThrowIfFailed($"NetLab setup {s}");
                 }
-                // Linux's steps back to back, so that its timers run as they would in a shell; then NetLab's.
-                foreach (var s in steps)
+                var sockets = new List<TcpSocket>();
+                foreach (var (node, port) in listeners)
                 {
-                    var l = ns.Exec(s.Node, s.Command);
-                    // ip netns exec: 'exec of "tracepath" failed: No such file or directory'.
-                    if (l.ExitCode != 0 && l.Stderr.StartsWith("exec of \"", StringComparison.Ordinal))
-                        Assert.Fail($"{s.Command.Split(' ')[0]} is not installed: ./test run as root installs what real-peer tests need ({l.Stderr.Trim()})");
-                    linux.Add(l);
+                    servers.Add(ns.StartPython(node, ListenerPy(port)));
+                    var l = hosts[node].Tcp.Open();
+                    l.ReuseAddress = true;
+                    if (l.Bind(Ipv4Address.Any, port) != Errno.None || l.Listen(5) != Errno.None)
+                        throw new InvalidOperationException($"NetLab listener {node}:{port}");
+                    sockets.Add(l);
+                }
+                // Linux's steps back to back, so that its timers run as they would in a shell; then NetLab's.
+                try
+                {
+                    foreach (var s in steps)
+                    {
+                        var l = ns.Exec(s.Node, s.Command);
+                        // ip netns exec: 'exec of "tracepath" failed: No such file or directory'.
+                        if (l.ExitCode != 0 && l.Stderr.StartsWith("exec of \"", StringComparison.Ordinal))
+                            Assert.Fail($"{s.Command.Split(' ')[0]} is not installed: ./test run as root installs what real-peer tests need ({l.Stderr.Trim()})");
+                        linux.Add(l);
+                    }
+                }
+                finally
+                {
+                    foreach (var p in servers)
+                    {
+                        p.Kill();
+                        p.WaitForExit();
+                        p.Dispose();
+                    }
                 }
                 foreach (var s in steps)
                 {
@@ -106,6 +140,7 @@ internal static class RealPeer
                     // would otherwise run it at the same virtual instant as the last one ended.
                     world.RunFor(CommandGap);
                 }
+                foreach (var l in sockets) l.Close();
                 // Every packet goes back to the pool once queues drain (CONVENTIONS rule 3); 5 s outlasts ARP's 3.
                 world.RunFor(SimDuration.FromSeconds(5));
                 Assert.True(world.Pool.Outstanding == 0, $"NetLab leaked {world.Pool.Outstanding} packets");
@@ -116,7 +151,7 @@ internal static class RealPeer
         log?.WriteLine($"--- Linux\n{Transcript(steps, linux)}--- NetLab\n{Transcript(steps, netlab)}");
         var golden = Path.Combine(Path.GetDirectoryName(source)!, "Golden", test + ".txt");
         if (Environment.GetEnvironmentVariable("NETLAB_UPDATE_GOLDEN") == "1" || !File.Exists(golden))
-            File.WriteAllText(golden, GoldenHeader(test) + Transcript(steps, linux));
+            File.WriteAllText(golden, GoldenHeader(test, listeners) + Transcript(steps, linux));
 
         // Every step is checked, and all differences reported together.
         var differences = new List<string>();
@@ -169,10 +204,20 @@ internal static class RealPeer
         return sb.ToString();
     }
 
-    private static string GoldenHeader(string test)
+    private static string GoldenHeader(string test, (string Node, ushort Port)[] listeners)
     {
         var kernel = File.ReadAllText("/proc/sys/kernel/osrelease").Trim();
+        var listening = listeners.Length == 0 ? ""
+            : $"# TCP listeners (backlog 5, never accepting): {string.Join(", ", listeners.Select(l => $"{l.Node}:{l.Port}"))}.\n";
         return $"# What real Linux ({kernel}) printed for RealPeerTests.{test}, after the setup in RealPeer.Setup.\n"
+            + listening
             + "# Live runs compare NetLab with Linux itself; NETLAB_UPDATE_GOLDEN=1 rewrites this file.\n";
     }
+
+    /// <summary>A python3 program that listens on <paramref name="port"/> (backlog 5), says "ready", and waits.</summary>
+    private static string ListenerPy(ushort port) =>
+        "import socket,time\n" +
+        "l=socket.socket(); l.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1); " +
+        $"l.bind(('0.0.0.0',{port})); l.listen(5)\n" +
+        "print('ready',flush=True); time.sleep(120)\n";
 }

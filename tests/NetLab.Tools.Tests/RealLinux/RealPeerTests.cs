@@ -73,6 +73,65 @@ public class RealPeerTests
     [Fact]
     public void Traceroute_Icmp() => RealPeer.Compare(["traceroute -n -I 10.77.2.2"]);
 
+    /// <summary>
+    /// -T: SYNs with the options of the tcp_* sysctls (60 byte packets); r answers time exceeded, b's closed
+    /// port 80 a RST (reached, no annotation; -O info shows its flags). Behind r, 10.77.2.99 has no neighbour:
+    /// r answers host unreachable once ARP fails; a's own addresses answer through lo (the raw socket also
+    /// sees the SYN itself, which has the wrong ports to be an answer). Every run has -n: a reverse lookup would block Linux's
+    /// traceroute on the namespace's unreachable resolver while its probes expire.
+    /// </summary>
+    [Fact]
+    public void Traceroute_Tcp() => RealPeer.Compare([
+        "traceroute -n -T 10.77.2.2",
+        "traceroute -n -T -f 2 -O info -p 22 10.77.2.2",
+        "traceroute -n -T -q 1 10.77.2.99",
+        "traceroute -n -T -O info 10.77.1.2",
+        "traceroute -n -T -q 1 127.0.0.1"]);
+
+    /// <summary>
+    /// -T to b's open port 80: b answers SYN-ACK, a's own TCP resets it (the port is only held by a bound
+    /// socket), so nothing is left on either side; -p 81 is closed (RST). -O options change the segment's
+    /// flags and options (the header line's size) and the flags of the answer: a bare ACK gets a bare RST,
+    /// a FIN to the closed port RST-ACK. (ECN is left to the closed port: b's listener would answer an
+    /// ECN-setup SYN with ECE, which NetLab's TCP does not negotiate.)
+    /// </summary>
+    [Fact]
+    public void Traceroute_Tcp_OpenPort() => RealPeer.Compare([
+        "traceroute -n -T 10.77.2.2",
+        "traceroute -n -T -f 2 -q 1 -O info 10.77.2.2",
+        "traceroute -n -T -f 2 -q 1 -O info -p 81 10.77.2.2",
+        "traceroute -nT -f 2 -q 1 -O ack,info -p http 10.77.2.2",
+        "traceroute -n -M tcp -f 2 -q 1 -O time,info 10.77.2.2",
+        "traceroute -n --module=tcp -f 2 -q1 -O fl=1 -O info -p 81 10.77.2.2",
+        "traceroute -n -T -f 2 -q 1 -O ecn,sack,mss=1000,info -p 81 10.77.2.2",
+        "ss -tan",
+        new("b", "ss -tan")], listeners: [("b", 80)]);
+
+    /// <summary>Module choice (-M, -T, -I), -O's keywords and help, and the errors of the modules' init().</summary>
+    [Fact]
+    public void Traceroute_ModulesAndOptions_Errors() => RealPeer.Compare([
+        "traceroute -T -O bogus 10.77.2.2",
+        "traceroute -T -O mss 10.77.2.2",
+        "traceroute -T -O mss=abc 10.77.2.2",
+        "traceroute -T -O sack,t 10.77.2.2",
+        "traceroute -T -O info,-x 10.77.2.2",
+        "traceroute -T -O syn=1 10.77.2.2",
+        "traceroute -T -O help 10.77.2.2",
+        "traceroute -I -O help 10.77.2.2",
+        "traceroute -O help 10.77.2.2",
+        "traceroute -O help",
+        "traceroute -I -O raw,dgram 10.77.2.2",
+        "traceroute -I -O dgram 10.77.2.2",
+        "traceroute -M foo 10.77.2.2",
+        "traceroute --module 10.77.2.2",
+        "traceroute --tcp=1 10.77.2.2",
+        "traceroute -f",
+        "traceroute -nq1 10.77.2.2",
+        "traceroute -T -i eth9 10.77.2.2",
+        "traceroute -I -i eth9 10.77.2.2",
+        "traceroute -i eth9 10.77.2.2",
+        new("r", "traceroute -T 10.99.9.9")]);
+
     /// <summary>Replies, duplicate address detection (stops at the first reply, exit 1), a free address, nobody home.</summary>
     [Fact]
     public void Arping() => RealPeer.Compare([

@@ -56,8 +56,8 @@ public partial class SocketToolsRealPeerTests
         using (var ns = LinuxNetns.CreateRouted(TimeSpan.Zero))
         {
             foreach (var s in RealPeer.Setup) ns.Exec(s.Node, s.Command).ThrowIfFailed($"Linux setup {s}");
-            using var server = StartPython(ns, "b", ServerPy);
-            using var client = StartPython(ns, "a", ClientPy);
+            using var server = ns.StartPython("b", ServerPy);
+            using var client = ns.StartPython("a", ClientPy);
             LinuxNetns.Run("sleep", "0.3"); // the handshake's last ACK reaches b (real time: Linux runs in it)
             foreach (var s in Steps) linux.Add(ns.Exec(s.Node, s.Command));
             server.Kill();
@@ -129,17 +129,6 @@ public partial class SocketToolsRealPeerTests
 
     [GeneratedRegex(@"(?<=:)(3[2-9]|[4-5]\d|60)\d{3}\b")]
     private static partial Regex Ephemeral();
-
-    private static Process StartPython(LinuxNetns ns, string node, string script)
-    {
-        var psi = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "netns", "exec", ns.Namespace(node), "python3", "-c", script }) psi.ArgumentList.Add(a);
-        var p = Process.Start(psi) ?? throw new InvalidOperationException("python3 did not start");
-        var ready = p.StandardOutput.ReadLineAsync();
-        if (!ready.Wait(TimeSpan.FromSeconds(10)) || ready.Result != "ready")
-            throw new InvalidOperationException($"python3 on {node} failed: {p.StandardError.ReadToEnd()}");
-        return p;
-    }
 
     private static CommandResult Run(World w, Host h, string commandLine)
     {
