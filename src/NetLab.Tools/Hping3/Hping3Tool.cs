@@ -132,7 +132,7 @@ public sealed class Hping3Tool : ITool
         using var done = CancellationTokenSource.CreateLinkedTokenSource(ctx.CancellationToken);
 
         // wait_packet(): replies from the target port, as hping3 reads them with libpcap.
-        RawSocket? rx = opt.Flood ? null : RawSocket.Open(host, IpProtocol.Tcp);
+        using RawSocket? rx = opt.Flood ? null : RawSocket.Open(host, IpProtocol.Tcp);
         Task receiver = Task.CompletedTask;
         if (rx is not null)
         {
@@ -196,7 +196,9 @@ public sealed class Hping3Tool : ITool
                 var err = raw.SendTo(packet, remote);
                 if (err != Errno.None && !opt.RandSource)
                 {
-                    o.WriteError($"[send_ip] sendto: {ErrnoText.Describe(err)}");
+                    o.WriteError($"[send_ip] sendto: {ErrnoText.Describe(err)}"); // perror(), then exit(1)
+                    done.Cancel();
+                    await receiver;
                     return 1;
                 }
                 sequence++;
@@ -215,7 +217,6 @@ public sealed class Hping3Tool : ITool
         catch (OperationCanceledException) { }
         done.Cancel();
         await receiver;
-        rx?.Dispose();
 
         // print_statistics()
         int lossrate = received > 0 ? 100 - received * 100 / sent : sent == 0 ? 0 : 100;
