@@ -43,4 +43,26 @@ public class UdpTests
         w.RunFor(SimDuration.FromSeconds(1));
         s.Dispose();
     }
+
+    [Fact]
+    public void FullQdisc_CountsSndbufErrorsAndOutDiscards_AndFailsOnlyWithRecvErr()
+    {
+        var (w, a, _, _) = TestNetworks.TwoHostsOnSwitch();
+        var dst = Ipv4Address.Parse("10.0.0.2");
+        var dev = a.FindDevice("eth0")!;
+        var s = a.Udp.Open();
+        Assert.Equal(Errno.None, s.SendTo(new byte[1000], dst, 9)); // resolves the neighbour
+        w.RunFor(SimDuration.FromSeconds(1));
+        dev.TxQueueLen = 4;
+        // One datagram on the wire, four in the qdisc, the rest dropped: udp_send_skb() hides ENOBUFS without IP_RECVERR.
+        for (int i = 0; i < 20; i++) Assert.Equal(Errno.None, s.SendTo(new byte[1000], dst, 9));
+        Assert.Equal(15, a.UdpStats[UdpMib.SndbufErrors]);
+        Assert.Equal(15, a.IpStats[IpMib.OutDiscards]);
+        Assert.Equal(6, a.UdpStats[UdpMib.OutDatagrams]);
+        s.RecvErr = true;
+        Assert.Equal(Errno.ENOBUFS, s.SendTo(new byte[1000], dst, 9));
+        w.RunFor(SimDuration.FromSeconds(1));
+        s.Dispose();
+        Assert.Equal(0, w.Pool.Outstanding);
+    }
 }

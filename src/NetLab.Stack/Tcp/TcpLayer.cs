@@ -466,14 +466,19 @@ public sealed class TcpLayer
         SendControl(tw.Tuple.Local, tw.Tuple.Remote, repr);
     }
 
-    /// <summary>Sends a segment that belongs to no full socket (RSTs, SYN-ACKs, TIME_WAIT ACKs): ip_send_unicast_reply().</summary>
+    /// <summary>
+    /// Sends a segment that belongs to no full socket (RSTs, SYN-ACKs, TIME_WAIT ACKs): ip_send_unicast_reply() on the
+    /// per-netns control socket, ip_build_and_send_pkt() on the listener. Neither socket has a peer address, so
+    /// ip_select_ident() gives these DF datagrams IP ID 0 ("enforce IP_DF and IPID==0 for RST and ACK sent in SYN-RECV
+    /// and TIME-WAIT state", tcp_sk_init()).
+    /// </summary>
     internal void SendControl(Ipv4Address local, Ipv4Address remote, in TcpRepr repr)
     {
         var pkt = _host.Pool.Rent(PacketPool.DefaultHeadroom, repr.HeaderLength);
         repr.Emit(pkt.Data, local, remote);
         pkt.TransportOffset = pkt.DataOffset;
         _host.TcpStats.Inc(TcpMib.OutSegs);
-        _host.Ipv4.Output(pkt, new IpSendParams(local, remote, IpProtocol.Tcp, -1, 0, PmtuDisc.Want, 0, true, false));
+        _host.Ipv4.Output(pkt, new IpSendParams(local, remote, IpProtocol.Tcp, -1, 0, PmtuDisc.Want, 0, false, false));
     }
 
     /// <summary>The global challenge-ACK budget (tcp_send_challenge_ack): unlimited at INT_MAX, else random per second.</summary>

@@ -132,7 +132,7 @@ public sealed class Hping3Tool : ITool
         using var done = CancellationTokenSource.CreateLinkedTokenSource(ctx.CancellationToken);
 
         // wait_packet(): replies from the target port, as hping3 reads them with libpcap.
-        RawSocket? rx = opt.Flood ? null : RawSocket.Open(host, IpProtocol.Tcp);
+        using RawSocket? rx = opt.Flood ? null : RawSocket.Open(host, IpProtocol.Tcp);
         Task receiver = Task.CompletedTask;
         if (rx is not null)
         {
@@ -191,12 +191,14 @@ public sealed class Hping3Tool : ITool
                 {
                     // sendto() blocks while the send buffer is full: the packets still queued on the interface.
                     while (dev.Qdisc.Count * (packet.Length + 14 + 576) >= SkSndbuf)
-                        await Task.Delay(TimeSpan.FromTicks(100), ctx.TimeProvider, done.Token);
+                        await SleepAsync(ctx, 10, done.Token);
                 }
                 var err = raw.SendTo(packet, remote);
                 if (err != Errno.None && !opt.RandSource)
                 {
-                    o.WriteError($"[send_ip] sendto: {ErrnoText.Describe(err)}");
+                    o.WriteError($"[send_ip] sendto: {ErrnoText.Describe(err)}"); // perror(), then exit(1)
+                    done.Cancel();
+                    await receiver;
                     return 1;
                 }
                 sequence++;
@@ -207,13 +209,14 @@ public sealed class Hping3Tool : ITool
                     await Task.Delay(TimeSpan.FromSeconds(CountReachedTimeoutSeconds), ctx.TimeProvider, done.Token);
                     break;
                 }
-                if (!opt.Flood) await Task.Delay(TimeSpan.FromTicks(opt.IntervalUs * 10), ctx.TimeProvider, done.Token);
+                if (opt.Flood) continue;
+                // setitimer() with a zero interval disarms the timer: "-i u0" sends one packet and then only listens.
+                await SleepAsync(ctx, opt.IntervalUs == 0 ? -1 : opt.IntervalUs, done.Token);
             }
         }
         catch (OperationCanceledException) { }
         done.Cancel();
         await receiver;
-        rx?.Dispose();
 
         // print_statistics()
         int lossrate = received > 0 ? 100 - received * 100 / sent : sent == 0 ? 0 : 100;
@@ -222,6 +225,13 @@ public sealed class Hping3Tool : ITool
         o.WriteError($"{sent} packets tramitted, {received} packets received, {lossrate}% packet loss");
         o.WriteError(string.Create(CultureInfo.InvariantCulture, $"round-trip min/avg/max = {rttMin:F1}/{rttAvg:F1}/{rttMax:F1} ms"));
         return received > 0 ? 0 : 1;
+    }
+
+    /// <summary>Sleeps <paramref name="us"/> microseconds of virtual time (Task.Delay with a TimeProvider counts whole milliseconds).</summary>
+    private static async Task SleepAsync(ToolContext ctx, long us, CancellationToken ct)
+    {
+        await ctx.WaitAsync(t => Task.Delay(Timeout.InfiniteTimeSpan, ctx.TimeProvider, t), us < 0 ? -1 : us * 1000, ct); // negative: forever
+        ct.ThrowIfCancellationRequested();
     }
 
     /// <summary>send_tcp() + send_ip(): the IP header (checksum and length left to the kernel) and the TCP segment.</summary>

@@ -43,6 +43,42 @@ public class TcpEndToEndTests
         Assert.True(t.IsCompletedSuccessfully, t.Exception?.ToString());
         Assert.Equal(data, received);
     }
+
+    [Fact]
+    public void Transfer_ThroughAFullLocalQdisc_IsNotLoss_TheSegmentWaitsAndCwndIsReduced()
+    {
+        // 16 packets of txqueuelen at 10 Mbit/s: slow start overflows the sender's own qdisc. Linux sees NET_XMIT_DROP
+        // in __tcp_transmit_skb: tcp_enter_cwr(), and tcp_write_xmit() keeps the segment unsent; nothing is lost.
+        var (w, a, b, _) = TestNetworks.TwoHostsOnSwitch(new LinkParameters { RateBitsPerSecond = 10_000_000, Delay = SimDuration.FromMilliseconds(5) });
+        var dev = a.FindDevice("eth0")!;
+        dev.TxQueueLen = 16;
+        var data = RandomNumberGenerator.GetBytes(1 << 20);
+        var listener = b.Tcp.Open();
+        Assert.Equal(Errno.None, listener.Bind(Ipv4Address.Any, 5001));
+        Assert.Equal(Errno.None, listener.Listen(128));
+        byte[]? received = null;
+        async Task Server()
+        {
+            var c = await listener.AcceptAsync();
+            var buf = new byte[data.Length + 10];
+            received = buf[..await c.ReceiveAllAsync(buf)];
+            c.Close();
+        }
+        async Task Client()
+        {
+            var s = a.Tcp.Open();
+            await s.ConnectAsync(B, 5001);
+            await s.SendAsync(data);
+            s.Close();
+        }
+        var t = TestNetworks.OnLoop(w, () => Task.WhenAll(Server(), Client()));
+        w.Scheduler.Run(t, SimTime.Zero + SimDuration.FromSeconds(60));
+        Assert.True(t.IsCompletedSuccessfully, t.Exception?.ToString());
+        Assert.Equal(data, received);
+        Assert.True(dev.Qdisc.Stats.Drops > 0, "the qdisc never overflowed");
+        Assert.Equal(0, a.TcpStats[TcpMib.RetransSegs]);
+        Assert.Equal(0, a.IpStats[IpMib.OutDiscards]); // TCP's drops are not IP discards (ip_queue_xmit)
+    }
 }
 
 /// <summary>The Stream and IDuplexPipe views, driven by library code that awaits with ConfigureAwait(false).</summary>
