@@ -47,11 +47,12 @@ public class TcpEndToEndTests
     [Fact]
     public void Transfer_ThroughAFullLocalQdisc_IsNotLoss_TheSegmentWaitsAndCwndIsReduced()
     {
-        // 16 packets of txqueuelen at 10 Mbit/s: slow start overflows the sender's own qdisc. Linux sees NET_XMIT_DROP
-        // in __tcp_transmit_skb: tcp_enter_cwr(), and tcp_write_xmit() keeps the segment unsent; nothing is lost.
+        // A one-packet txqueuelen at 10 Mbit/s: TSQ lets two segments wait below TCP, so the sender's own qdisc
+        // overflows. Linux sees NET_XMIT_DROP in __tcp_transmit_skb: tcp_enter_cwr(), and tcp_write_xmit() keeps
+        // the segment unsent; nothing is lost.
         var (w, a, b, _) = TestNetworks.TwoHostsOnSwitch(new LinkParameters { RateBitsPerSecond = 10_000_000, Delay = SimDuration.FromMilliseconds(5) });
         var dev = a.FindDevice("eth0")!;
-        dev.TxQueueLen = 16;
+        dev.TxQueueLen = 1;
         var data = RandomNumberGenerator.GetBytes(1 << 20);
         var listener = b.Tcp.Open();
         Assert.Equal(Errno.None, listener.Bind(Ipv4Address.Any, 5001));
