@@ -188,14 +188,10 @@ public sealed class Host
     /// <summary>The kernel log (dmesg): lines the stack prints, with their virtual time.</summary>
     public IReadOnlyList<(SimTime Time, string Line)> KernelLogLines => _kernelLog;
 
-    /// <summary>Fires for every kernel log line (printk).</summary>
-    public event Action<string>? KernelLogged;
-
     /// <summary>printk(): one kernel log line.</summary>
     public void KernelLog(string line)
     {
         _kernelLog.Add((Now, line));
-        KernelLogged?.Invoke(line);
     }
 
     /// <summary>A named random stream belonging to this host.</summary>
