@@ -41,6 +41,10 @@ public sealed class Packet : IDisposable
     public uint Mark;
     public byte Priority;
     public long Timestamp;           // virtual ns when received or created
+    /// <summary>skb_shinfo(skb)->gso_size: payload bytes per wire segment of a TCP super-segment, 0 for a plain packet.</summary>
+    public int GsoSize;
+    /// <summary>skb_shinfo(skb)->gso_segs: how many wire segments this packet stands for (1 for a plain packet).</summary>
+    public int GsoSegs = 1;
 
     /// <summary>Prepends <paramref name="n"/> bytes and returns them (skb_push).</summary>
     public Span<byte> Push(int n)
@@ -95,6 +99,8 @@ public sealed class Packet : IDisposable
         p.Mark = Mark;
         p.Priority = Priority;
         p.Timestamp = Timestamp;
+        p.GsoSize = GsoSize;
+        p.GsoSegs = GsoSegs;
         return p;
     }
 
@@ -118,6 +124,8 @@ public sealed class Packet : IDisposable
         Mark = 0;
         Priority = 0;
         Timestamp = 0;
+        GsoSize = 0;
+        GsoSegs = 1;
     }
 
     public void Dispose() => _pool.Return(this);

@@ -16,6 +16,21 @@ public enum DeviceFlags
     Multicast = 4096,
 }
 
+/// <summary>
+/// netdev_features_t bits NetLab models. Every device does software GSO (NETIF_F_GSO is on by default in
+/// Linux), so TCP always builds super-segments of up to <see cref="NetDevice.GsoMaxSize"/> bytes; a device
+/// with <see cref="Tso"/> takes them whole (a TSO NIC, or packetdrill's tun), any other device gets them
+/// cut into MSS-sized frames after the qdisc (validate_xmit_skb → skb_gso_segment), so its taps and its wire
+/// see ordinary segments.
+/// </summary>
+[Flags]
+public enum NetdevFeatures
+{
+    None = 0,
+    /// <summary>NETIF_F_TSO: the device segments TCP super-segments itself.</summary>
+    Tso = 1,
+}
+
 /// <summary>Counters with the names of struct rtnl_link_stats64 (ip -s link, ethtool -S).</summary>
 public sealed class DeviceStats
 {
@@ -51,6 +66,12 @@ public abstract class NetDevice
     /// <summary>The largest MTU the device accepts (ip link set mtu checks it).</summary>
     public virtual int MaxMtu => 9000;
     public DeviceFlags Flags { get; protected set; }
+    /// <summary>dev->features (ethtool -k).</summary>
+    public NetdevFeatures Features { get; set; }
+    /// <summary>dev->gso_max_size: GSO_LEGACY_MAX_SIZE, the largest super-segment TCP builds for this device.</summary>
+    public int GsoMaxSize { get; set; } = 65536;
+    /// <summary>dev->gso_max_segs: GSO_MAX_SEGS.</summary>
+    public int GsoMaxSegs { get; set; } = 65535;
     public DeviceStats Stats { get; } = new();
 
     /// <summary>The device's root qdisc (pfifo with txqueuelen until the tc issue lands).</summary>
