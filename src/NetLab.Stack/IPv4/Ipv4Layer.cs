@@ -484,7 +484,8 @@ public sealed class Ipv4Layer
             return Errno.EACCES;
         }
         int mtu = p.PmtuDisc >= PmtuDisc.Probe ? route.Device!.Mtu : PathMtu(route, p.Destination);
-        int total = Ipv4Repr.HeaderLength + pkt.Length;
+        // A GSO packet is checked by the size of its segments (ip_finish_output_gso: skb_gso_validate_network_len).
+        int total = Ipv4Repr.HeaderLength + (pkt.GsoSize > 0 ? TcpHeaderLength(pkt) + pkt.GsoSize : pkt.Length);
         bool df = p.PmtuDisc switch
         {
             PmtuDisc.Do or PmtuDisc.Probe => true,
@@ -497,13 +498,14 @@ public sealed class Ipv4Layer
             pkt.Dispose();
             return Errno.EMSGSIZE;
         }
-        if (total > 65535)
+        if (Ipv4Repr.HeaderLength + pkt.Length > 65535)
         {
             pkt.Dispose();
             return Errno.EMSGSIZE;
         }
         var src = p.Source.IsUnspecified ? route.PreferredSource ?? SelectSourceAddress(route.Device, p.Destination) : p.Source;
-        ushort id = df && !p.Connected ? (ushort)0 : SelectIdent(p.Destination, src, p.Protocol);
+        // ip_select_ident_segs(): a GSO packet reserves one ID per segment; the device numbers them up from this one.
+        ushort id = df && !p.Connected ? (ushort)0 : SelectIdent(p.Destination, src, p.Protocol, pkt.GsoSegs);
         int ttl = p.Ttl >= 0 ? p.Ttl : p.Destination.IsMulticast ? 1 : _host.Ipv4Sysctl.IpDefaultTtl;
         var repr = new Ipv4Repr(src, p.Destination, p.Protocol, pkt.Length, (byte)ttl, p.Tos, id, df);
         repr.Emit(pkt.Push(Ipv4Repr.HeaderLength));
@@ -585,11 +587,17 @@ public sealed class Ipv4Layer
     }
 
     /// <summary>ip_select_ident(): a per-destination-bucket counter (Linux's ip_idents, without its time-based jump).</summary>
-    private ushort SelectIdent(Ipv4Address dst, Ipv4Address src, byte protocol)
+    private ushort SelectIdent(Ipv4Address dst, Ipv4Address src, byte protocol, int segs = 1)
     {
         uint h = (dst.Value * 0x9E3779B1u) ^ (src.Value * 0x85EBCA77u) ^ protocol;
-        return _idents[h & (uint)(_idents.Length - 1)]++;
+        ref ushort next = ref _idents[h & (uint)(_idents.Length - 1)];
+        ushort id = next;
+        next = (ushort)(next + segs);
+        return id;
     }
+
+    /// <summary>The TCP header length of a segment whose Data starts at its TCP header (data offset × 4).</summary>
+    private static int TcpHeaderLength(Packet pkt) => (pkt.Data[12] >> 4) * 4;
 
     /// <summary>ip_finish_output(): fragment if needed, then the neighbour layer. Takes ownership.</summary>
     /// <summary>ip_finish_output(): false when the device's qdisc dropped the packet (NET_XMIT_DROP).</summary>
@@ -597,7 +605,7 @@ public sealed class Ipv4Layer
     {
         var dev = route.Type == RouteType.Local ? _host.Loopback : route.Device!;
         if (route.Type == RouteType.Local) mtu = dev.Mtu;
-        if (pkt.Length > mtu)
+        if (pkt.Length > mtu && pkt.GsoSize == 0)
         {
             Fragment(pkt, mtu, dev, nextHop, route.Type == RouteType.Broadcast);
             return true;

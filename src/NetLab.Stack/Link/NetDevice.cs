@@ -46,6 +46,8 @@ public sealed class DeviceStats
 public abstract class NetDevice
 {
     private readonly List<IPacketTap> _taps = [];
+    private readonly Queue<Packet> _gsoSegments = new();
+    private long _gsoBytes;
 
     protected NetDevice(Host host, string name, int ifIndex, MacAddress mac, int mtu, DeviceFlags flags, int txQueueLen)
     {
@@ -78,6 +80,9 @@ public abstract class NetDevice
     public PfifoQueue Qdisc { get; }
     public int TxQueueLen { get => Qdisc.Limit; set => Qdisc.Limit = value; }
 
+    /// <summary>Bytes waiting below the stack: the qdisc's backlog and segments of a GSO packet not yet on the wire.</summary>
+    public long TxBacklogBytes => Qdisc.Stats.BacklogBytes + _gsoBytes;
+
     public bool IsUp => (Flags & DeviceFlags.Up) != 0;
     /// <summary>Carrier (LOWER_UP): a cable with a live far end.</summary>
     public bool HasCarrier { get; protected set; }
@@ -98,7 +103,12 @@ public abstract class NetDevice
     {
         if (up == IsUp) return;
         Flags = up ? Flags | DeviceFlags.Up : Flags & ~DeviceFlags.Up;
-        if (!up) Qdisc.Purge();
+        if (!up)
+        {
+            Qdisc.Purge();
+            while (_gsoSegments.TryDequeue(out var seg)) seg.Dispose();
+            _gsoBytes = 0;
+        }
         Host.OnDeviceStateChanged(this);
     }
 
@@ -132,11 +142,31 @@ public abstract class NetDevice
         return true;
     }
 
-    /// <summary>qdisc_run(): hand queued frames to the driver while it can take them.</summary>
+    /// <summary>
+    /// qdisc_run(): hand queued frames to the driver while it can take them. A GSO packet is cut into wire frames
+    /// first (validate_xmit_skb) unless the device does TSO; the frames not yet taken wait in the driver's list,
+    /// as the rest of a segment list does after a busy ring (dev_requeue_skb).
+    /// </summary>
     protected void RunQueue()
     {
-        while (CanTransmit && Qdisc.Dequeue() is { } frame)
+        while (CanTransmit)
         {
+            Packet? frame;
+            if (_gsoSegments.Count > 0)
+            {
+                frame = _gsoSegments.Dequeue();
+                _gsoBytes -= frame.Length;
+            }
+            else if ((frame = Qdisc.Dequeue()) is null) break;
+            else if (frame.GsoSize > 0)
+            {
+                if ((Features & NetdevFeatures.Tso) == 0)
+                {
+                    _gsoBytes += Gso.Segment(frame, Host.Pool, _gsoSegments);
+                    continue;
+                }
+                Gso.CompleteChecksum(frame);
+            }
             DeliverToTaps(TapDirection.Transmitted, frame);
             Stats.TxPackets++;
             Stats.TxBytes += frame.Length;

@@ -12,8 +12,11 @@ internal enum TcpCbSacked : byte
 }
 
 /// <summary>
-/// One sent segment in the retransmit queue (an skb of tcp_rtx_queue). NetLab sends one MSS per
-/// segment, so pcount is always 1 and SACK never needs to split a segment.
+/// One MSS of sent sequence space in the retransmit queue. Linux keeps TSO skbs of several MSS (pcount &gt; 1) and
+/// splits them with tcp_fragment() when SACK or a partial retransmission cuts one; NetLab keeps one entry per MSS, so
+/// every counter that Linux keeps in packets (packets_out, sacked_out, lost_out, retrans_out) counts entries, and
+/// marks where Linux's skbs begin with <see cref="SkbStart"/>: a run of entries from one SkbStart to the next is one
+/// skb, sent (and retransmitted) as one GSO packet.
 /// </summary>
 internal struct TxSeg
 {
@@ -28,6 +31,7 @@ internal struct TxSeg
     public long FirstTxUsAtSend;
     public bool AppLimitedAtSend;
     public bool RateValid;       // tx.delivered_mstamp != 0: not yet used for a rate sample
+    public bool SkbStart;        // the first MSS of a Linux skb (a TSO/GSO packet); the queue's head always is one
 
     public readonly int DataLength => (EndSeq - Seq) - ((Flags & TcpFlags.Syn) != 0 ? 1 : 0) - ((Flags & TcpFlags.Fin) != 0 ? 1 : 0);
 }
@@ -44,6 +48,22 @@ internal sealed class RtxQueue
 
     public ref TxSeg Head => ref this[0];
     public ref TxSeg Tail => ref this[Count - 1];
+
+    /// <summary>The index of the first entry whose EndSeq is after <paramref name="seq"/> (Count if none): binary search.</summary>
+    public int FirstEndingAfter(SeqNum seq)
+    {
+        int lo = 0, hi = Count;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (SeqNum.After(this[mid].EndSeq, seq)) hi = mid;
+            else lo = mid + 1;
+        }
+        return lo;
+    }
+
+    /// <summary>Whether entry <paramref name="i"/> begins a Linux skb.</summary>
+    public bool IsSkbStart(int i) => i == 0 || this[i].SkbStart;
 
     public void Add(in TxSeg s)
     {

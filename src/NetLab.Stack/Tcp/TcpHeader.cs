@@ -204,9 +204,10 @@ public readonly record struct TcpRepr(
     /// <summary>
     /// Writes the header and options (Linux: __tcp_transmit_skb() and tcp_options_write()) over a segment whose
     /// payload is already in place after <see cref="HeaderLength"/> bytes, then the checksum over header and
-    /// payload. <paramref name="segment"/> holds at least HeaderLength + PayloadLength bytes.
+    /// payload (unless <paramref name="fillChecksum"/> is false: a GSO packet's checksum is the device's job).
+    /// <paramref name="segment"/> holds at least HeaderLength + PayloadLength bytes.
     /// </summary>
-    public void Emit(Span<byte> segment, Ipv4Address src, Ipv4Address dst)
+    public void Emit(Span<byte> segment, Ipv4Address src, Ipv4Address dst, bool fillChecksum = true)
     {
         int hl = HeaderLength;
         var v = TcpHeaderView.ForEmit(segment[..(hl + PayloadLength)]);
@@ -220,7 +221,8 @@ public readonly record struct TcpRepr(
         v.Window = Window;
         v.UrgentPointer = UrgentPointer;
         Options.Write(v.Options);
-        v.FillChecksum(src, dst);
+        if (fillChecksum) v.FillChecksum(src, dst);
+        else v.Checksum = 0; // CHECKSUM_PARTIAL: the device fills it in (Gso.Segment, Gso.CompleteChecksum)
     }
 
     /// <summary>

@@ -276,6 +276,7 @@ public sealed partial class TcpSocket
         SetState(TcpState.Established);
         _everConnected = true;
         InitTransfer();
+        UpdatePacingRate(); // tcp_ack() of the SYN-ACK ran tcp_cong_control()
         if (_keepOpen) ResetKeepaliveTimer(KeepaliveTimeUs);
         WakeUp();
     }
@@ -331,6 +332,7 @@ public sealed partial class TcpSocket
         _sndWnd = seg.Repr.Window << _sndWscale;
         _sndWl1 = seg.Seq;
         InitTransfer();
+        UpdatePacingRate();
         if (_keepOpen) ResetKeepaliveTimer(KeepaliveTimeUs);
         if (_parent is not null) _parent.WakeUp();
         WakeUp();
@@ -810,6 +812,7 @@ public sealed partial class TcpSocket
         if (_caState is TcpCaState.Cwr or TcpCaState.Recovery)
         {
             CwndReduction((int)ackedSacked, rs.Losses, flag);
+            UpdatePacingRate();
             return;
         }
         bool mayRaise = _reordering > _host.TcpSysctl.TcpReordering
@@ -820,6 +823,7 @@ public sealed partial class TcpSocket
             _ca.CongAvoid(Cc, ack.Value, ackedSacked);
             _sndCwndStampUs = NowUs;
         }
+        UpdatePacingRate();
     }
 
     /// <summary>

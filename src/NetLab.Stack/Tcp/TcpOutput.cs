@@ -32,10 +32,10 @@ public sealed partial class TcpSocket
         SetState(TcpState.SynSent);
         // The SYN consumes one sequence number; it sits in the retransmit queue like data.
         _writeSeq += 1;
-        var syn = new TxSeg { Seq = _iss, EndSeq = _iss + 1, Flags = TcpFlags.Syn };
+        var syn = new TxSeg { Seq = _iss, EndSeq = _iss + 1, Flags = TcpFlags.Syn, SkbStart = true };
         _rtx.Add(syn);
         _packetsOut++;
-        TransmitSeg(ref _rtx.Tail, retransmission: false);
+        TransmitSkb(_rtx.Count - 1, 1, retransmission: false);
         _sndNxt = _iss + 1; // after the transmit, "in order to make this packet get counted in tcpOutSegs"
         _retransStampUs = NowUs;
         ResetRetransmitTimer(TimerKind.Retrans, _rto);
@@ -124,40 +124,53 @@ public sealed partial class TcpSocket
     // ------------------------------------------------------------------ sending
 
     /// <summary>
-    /// __tcp_transmit_skb(): build one segment for a retransmit-queue entry and send it. Returns false when
-    /// the local stack refused it (no route, EMSGSIZE): Linux retries such segments from its timers.
+    /// __tcp_transmit_skb(): send <paramref name="count"/> retransmit-queue entries from <paramref name="index"/> as
+    /// one skb — a GSO packet of MSS-sized segments when there are several (gso_size = the first entry's length).
+    /// Returns the local stack's errno (ENOBUFS from a full qdisc, EMSGSIZE, no route): Linux retries such segments
+    /// from its timers.
     /// </summary>
-    private Errno TransmitSeg(ref TxSeg seg, bool retransmission)
+    private Errno TransmitSkb(int index, int count, bool retransmission)
     {
         long now = NowUs;
-        int len = seg.DataLength;
-        bool syn = (seg.Flags & TcpFlags.Syn) != 0;
-        var flags = seg.Flags;
+        ref var first = ref _rtx[index];
+        ref var last = ref _rtx[index + count - 1];
+        bool syn = (first.Flags & TcpFlags.Syn) != 0;
+        int len = 0;
+        var flags = first.Flags & TcpFlags.Syn | last.Flags & TcpFlags.Fin;
+        for (int i = index; i < index + count; i++)
+        {
+            ref var e = ref _rtx[i];
+            len += e.DataLength;
+            flags |= e.Flags & TcpFlags.Psh; // PSH forced by tcp_write_wakeup() stays with the skb
+            e.TxUs = now;
+        }
         if (!syn || State == TcpState.SynRecv) flags |= TcpFlags.Ack;
-        // tcp_mark_push(): PSH on the segment that ends a send() call.
-        if (len > 0 && SeqNum.After(_pushedSeq, seg.Seq) && !SeqNum.After(_pushedSeq, seg.Seq + len)) flags |= TcpFlags.Psh;
-        seg.TxUs = now;
-        // Tcp OutSegs counts new data and segments without payload, not retransmissions (__tcp_transmit_skb).
-        bool outSeg = !retransmission || seg.Seq == seg.EndSeq;
-        var err = Emit(seg.Seq, len, flags, syn, (int)(seg.Seq + (syn ? 1 : 0) - _sndRingSeq), outSeg);
+        // tcp_mark_push(): PSH on the skb that ends a send() call (tso_fragment() leaves it on the last piece).
+        if (len > 0 && SeqNum.After(_pushedSeq, first.Seq) && !SeqNum.After(_pushedSeq, first.Seq + len)) flags |= TcpFlags.Psh;
+        int gsoSize = count > 1 ? first.DataLength : 0;
+        var err = Emit(first.Seq, len, flags, syn, (int)(first.Seq + (syn ? 1 : 0) - _sndRingSeq), gsoSize);
         if (len > 0)
         {
-            _dataSegsOut++;
+            _dataSegsOut += count;
             _bytesSent += len;
             if (retransmission) _bytesRetrans += len;
             _lsndtimeUs = now;
             EventDataSent(now);
         }
-        if (err == Errno.None) RateSkbSent(ref seg);
+        if (err == Errno.None)
+            for (int i = index; i < index + count; i++) RateSkbSent(ref _rtx[i]);
         return err;
     }
 
     /// <summary>
-    /// Builds and sends one segment: header, options for its kind (tcp_syn_options / tcp_established_options),
-    /// the window (tcp_select_window), the payload from the send ring at <paramref name="ringOffset"/>.
+    /// Builds and sends one segment, or with <paramref name="gsoSize"/> one GSO packet of segments of that payload
+    /// size: header, options for its kind (tcp_syn_options / tcp_established_options), the window
+    /// (tcp_select_window), the payload from the send ring at <paramref name="ringOffset"/>. A GSO packet leaves
+    /// its checksum to the device (CHECKSUM_PARTIAL), which segments it or hands it whole to a TSO driver.
     /// </summary>
-    private Errno Emit(SeqNum seq, int len, TcpFlags flags, bool synOptions, int ringOffset, bool outSeg = true)
+    private Errno Emit(SeqNum seq, int len, TcpFlags flags, bool synOptions, int ringOffset, int gsoSize = 0)
     {
+        int segs = gsoSize > 0 ? (len + gsoSize - 1) / gsoSize : 1;
         var sys = _host.TcpSysctl;
         uint tsval = TsNow + _tsOffset;
         TcpOptionSet options;
@@ -191,14 +204,17 @@ public sealed partial class TcpSocket
         int hl = repr.HeaderLength;
         var pkt = _host.Pool.RentUninitialized(PacketPool.DefaultHeadroom, hl + len); // header and payload overwrite it all
         if (len > 0) _sndRing.CopyTo(ringOffset, pkt.Data.Slice(hl, len));
-        repr.Emit(pkt.Data, LocalAddress, RemoteAddress);
+        repr.Emit(pkt.Data, LocalAddress, RemoteAddress, fillChecksum: gsoSize == 0);
         pkt.TransportOffset = pkt.DataOffset;
+        pkt.GsoSize = gsoSize;
+        pkt.GsoSegs = segs;
         if ((flags & TcpFlags.Ack) != 0) EventAckSent();
         // __tcp_transmit_skb(): OutSegs counts new sequence space and pure control segments, not retransmissions.
         var endSeq = seq + len + ((flags & TcpFlags.Syn) != 0 ? 1 : 0) + ((flags & TcpFlags.Fin) != 0 ? 1 : 0);
-        if (SeqNum.After(endSeq, _sndNxt) || seq == endSeq) _host.TcpStats.Inc(TcpMib.OutSegs);
+        if (SeqNum.After(endSeq, _sndNxt) || seq == endSeq) _host.TcpStats.Add(TcpMib.OutSegs, segs);
         if ((flags & TcpFlags.Rst) != 0) _host.TcpStats.Inc(TcpMib.OutRsts);
-        _segsOut++;
+        _segsOut += segs;
+        _wstampUs = NowUs;
         var err = _host.Ipv4.Output(pkt, new IpSendParams(LocalAddress, RemoteAddress, IpProtocol.Tcp, Ttl, Tos,
             PmtuDisc.Want, BoundDevice, true, false));
         // __tcp_transmit_skb(): NET_XMIT_DROP from the local qdisc is congestion at home: enter CWR.
@@ -377,51 +393,64 @@ public sealed partial class TcpSocket
     }
 
     /// <summary>
-    /// tcp_write_xmit(): segment the unsent bytes at the current MSS while cwnd (or PRR) and the peer's window allow
-    /// (tcp_cwnd_test, tcp_snd_wnd_test: the whole segment, FIN included, must fit); Nagle (Minshall's variant) and
-    /// TCP_CORK hold a partial last segment. <paramref name="pushOne"/> 1 sends at most one segment, 2 (a tail loss
-    /// probe) one segment even past cwnd. Returns true when nothing is in flight but unsent data remains (the
-    /// caller arms the persist timer). NetLab sends one MSS per segment: no TSO, so no tcp_tso_should_defer().
+    /// tcp_write_xmit(): send the unsent bytes as skbs of up to the TSO size goal while cwnd (or PRR) and the peer's
+    /// window allow. Each round takes the send head as Linux sees it after tcp_grow_skb() — at least
+    /// cwnd_quota·MSS, at most the size goal — and, as Linux does: tcp_snd_wnd_test() on its first MSS; Nagle
+    /// (Minshall's variant, TCP_CORK) for a one-segment skb or tcp_tso_should_defer() for a bigger one; then
+    /// tcp_mss_split_point() and TSQ. <paramref name="pushOne"/> 1 sends at most one skb, 2 (a tail loss probe)
+    /// one skb even past cwnd. Returns true when nothing is in flight but unsent data remains (the caller arms the
+    /// persist timer).
     /// </summary>
     private bool WriteXmit(int nonagle, int pushOne)
     {
         int mss = CurrentMss();
-        int sent = 0;
+        int maxSegs = TsoSegs(mss);
+        int sentPkts = 0;
         bool isCwndLimited = false;
         var dataEnd = _finQueued ? _writeSeq - 1 : _writeSeq;
         while (SeqNum.Before(_sndNxt, _writeSeq))
         {
-            if (PacketsInFlight >= Cc.SndCwnd && pushOne != 2) break; // tcp_cwnd_test()
-            int len = Math.Min(mss, dataEnd - _sndNxt);
-            bool fin = _finQueued && _sndNxt + len == dataEnd;
-            var end = _sndNxt + len + (fin ? 1 : 0);
-            if (SeqNum.After(end, _sndUna + _sndWnd)) break; // tcp_snd_wnd_test(): receive-window limited
-            if (!NagleTest(len, mss, fin, nonagle)) break;
-            if (SmallQueueCheck(len, factor: 0)) break;
-            var seg = new TxSeg { Seq = _sndNxt, EndSeq = end, Flags = fin ? TcpFlags.Fin : TcpFlags.None };
-            _rtx.Add(seg);
-            if (TransmitSeg(ref _rtx.Tail, retransmission: false) != Errno.None)
+            int cwndQuota = CwndTest();
+            if (cwndQuota == 0)
             {
-                // "if (unlikely(tcp_transmit_skb(sk, skb, 1, gfp))) break;": a segment the local stack refused
+                if (pushOne != 2) break;
+                cwndQuota = 1; // force out a loss probe
+            }
+            cwndQuota = Math.Min(cwndQuota, maxSegs);
+            int unsent = dataEnd - _sndNxt;
+            int skbLen = (int)Math.Min(unsent, Math.Max((long)cwndQuota * mss, SizeGoal(mss)));
+            bool isTail = skbLen == unsent; // the FIN, when queued, rides on the tail skb
+            bool skbFin = isTail && _finQueued;
+            int tsoSegs = Math.Max(1, (skbLen + mss - 1) / mss);
+            // tcp_snd_wnd_test(): at least the skb's first segment fits in the peer's window.
+            int firstLen = Math.Min(skbLen, mss);
+            if (SeqNum.After(_sndNxt + firstLen + (skbFin && firstLen == skbLen ? 1 : 0), _sndUna + _sndWnd)) break;
+            if (tsoSegs == 1)
+            {
+                if (!NagleTest(skbLen, mss, skbFin, isTail ? nonagle : NaglePush)) break;
+            }
+            else if (pushOne == 0 && TsoShouldDefer(skbLen, isTail, skbFin, maxSegs, ref isCwndLimited)) break;
+            int len = tsoSegs > 1 ? Math.Min(skbLen, MssSplitPoint(skbLen, isTail, mss, cwndQuota, nonagle)) : skbLen;
+            bool fin = skbFin && len == skbLen; // tso_fragment() leaves the FIN on the second piece
+            if (SmallQueueCheck(len, factor: 0)) break;
+            int count = QueueNewSkb(len, fin, mss);
+            if (TransmitSkb(_rtx.Count - count, count, retransmission: false) != Errno.None)
+            {
+                // "if (unlikely(tcp_transmit_skb(sk, skb, 1, gfp))) break;": an skb the local stack refused
                 // (a full qdisc, no route) stays unsent at the head of the write queue, for the next ACK or timer.
-                _rtx.RemoveTail();
+                for (int i = 0; i < count; i++) _rtx.RemoveTail();
                 break;
             }
-            // tcp_event_new_data_sent(): snd_nxt, packets_out, the RTO armed when idle (or replacing a TLP timer).
-            _sndNxt = end;
-            bool idle = _packetsOut == 0;
-            _packetsOut++;
-            if (idle || _pendingTimer == TimerKind.LossProbe) RearmRto();
-            _host.TcpExtStats.Inc(TcpExtMib.TCPOrigDataSent);
-            if (len < mss) _sndSml = end; // tcp_minshall_update()
-            sent++;
+            EventNewDataSent(count);
+            if (len < count * mss) _sndSml = _sndNxt; // tcp_minshall_update(): the skb ends in a partial segment
+            sentPkts += count;
             if (pushOne != 0) break;
         }
         isCwndLimited |= PacketsInFlight >= Cc.SndCwnd;
-        if (sent > 0 || isCwndLimited) CwndValidate(isCwndLimited);
-        if (sent > 0)
+        if (sentPkts > 0 || isCwndLimited) CwndValidate(isCwndLimited);
+        if (sentPkts > 0)
         {
-            if (_caState is TcpCaState.Cwr or TcpCaState.Recovery) _prrOut += sent;
+            if (_caState is TcpCaState.Cwr or TcpCaState.Recovery) _prrOut += sentPkts;
             SyncCc();
             if (pushOne != 2) ScheduleLossProbe(advancingRto: false); // one probe per tail-loss episode
             return false;
@@ -429,20 +458,156 @@ public sealed partial class TcpSocket
         return _packetsOut == 0 && _sndNxt != _writeSeq;
     }
 
+    /// <summary>Appends the entries of a new skb of <paramref name="len"/> bytes at snd_nxt (the FIN on its last) and returns how many.</summary>
+    private int QueueNewSkb(int len, bool fin, int mss)
+    {
+        int count = Math.Max(1, (len + mss - 1) / mss);
+        var seq = _sndNxt;
+        for (int k = 0; k < count; k++)
+        {
+            int n = Math.Min(mss, len - k * mss);
+            bool last = k == count - 1;
+            _rtx.Add(new TxSeg
+            {
+                Seq = seq,
+                EndSeq = seq + n + (last && fin ? 1 : 0),
+                Flags = last && fin ? TcpFlags.Fin : TcpFlags.None,
+                SkbStart = k == 0,
+            });
+            seq += n;
+        }
+        return count;
+    }
+
+    /// <summary>tcp_event_new_data_sent(): snd_nxt, packets_out, the RTO armed when idle (or replacing a TLP timer).</summary>
+    private void EventNewDataSent(int count)
+    {
+        _sndNxt = _rtx.Tail.EndSeq;
+        bool idle = _packetsOut == 0;
+        _packetsOut += (uint)count;
+        if (idle || _pendingTimer == TimerKind.LossProbe) RearmRto();
+        _host.TcpExtStats.Add(TcpExtMib.TCPOrigDataSent, count);
+    }
+
+    /// <summary>tcp_cwnd_test(): segments cwnd allows now, at most half of cwnd so that two GSO packets are in flight.</summary>
+    private int CwndTest()
+    {
+        uint inFlight = PacketsInFlight, cwnd = Cc.SndCwnd;
+        if (inFlight >= cwnd) return 0;
+        return (int)Math.Min(Math.Max(cwnd >> 1, 1u), cwnd - inFlight);
+    }
+
+    /// <summary>
+    /// tcp_xmit_size_goal(): the largest skb a send() builds, a multiple of the MSS up to the device's gso_max_size
+    /// bounded by half the peer's largest window (tcp_bound_to_half_wnd).
+    /// </summary>
+    private int SizeGoal(int mss)
+    {
+        var dev = EgressDevice;
+        int goal = dev?.GsoMaxSize ?? 65536;
+        int cutoff = _maxWindow > TcpMssDefault ? _maxWindow >> 1 : _maxWindow;
+        if (cutoff > 0 && goal > cutoff) goal = Math.Max(cutoff, 68 - _tcpHeaderLen);
+        int segs = Math.Min(goal / mss, dev?.GsoMaxSegs ?? 65535);
+        return Math.Max(segs * mss, mss);
+    }
+
+    /// <summary>
+    /// tcp_tso_segs() → tcp_tso_autosize(): segments per GSO packet — about a millisecond at the pacing rate
+    /// (sk_pacing_shift 10), plus gso_max_size halved for every 2^tcp_tso_rtt_log µs of min RTT, at most
+    /// gso_max_size, at least tcp_min_tso_segs.
+    /// </summary>
+    private int TsoSegs(int mss)
+    {
+        var sys = _host.TcpSysctl;
+        var dev = EgressDevice;
+        long gsoMax = dev?.GsoMaxSize ?? 65536;
+        long bytes = _pacingRate >> 10;
+        long r = MinRtt >> sys.TcpTsoRttLog;
+        if (r < 32) bytes += gsoMax >> (int)r;
+        bytes = Math.Min(bytes, gsoMax);
+        long segs = Math.Max(bytes / mss, sys.TcpMinTsoSegs);
+        return (int)Math.Min(segs, dev?.GsoMaxSegs ?? 65535);
+    }
+
+    /// <summary>
+    /// tcp_tso_should_defer() (John Heffner's TSO Nagle): hold a GSO skb that cannot go out full-sized when the last
+    /// transmission was within 1 ms, less than 1/tcp_tso_win_divisor of the window is open, and an ACK is due
+    /// (the queue's head was sent at least half an RTT ago). Never in Recovery or Loss, never for a FIN.
+    /// </summary>
+    private bool TsoShouldDefer(int skbLen, bool isTail, bool fin, int maxSegs, ref bool isCwndLimited)
+    {
+        if (_caState >= TcpCaState.Recovery) return false;
+        long now = NowUs;
+        if (now - _wstampUs > 1000) return false;
+        uint inFlight = PacketsInFlight;
+        long sendWin = (_sndUna + _sndWnd) - _sndNxt;
+        long congWin = (long)(Cc.SndCwnd - inFlight) * _mssCache;
+        long limit = Math.Min(sendWin, congWin);
+        if (limit >= (long)maxSegs * _mssCache) return false;
+        if (!isTail && limit >= skbLen) return false;
+        int divisor = _host.TcpSysctl.TcpTsoWinDivisor;
+        if (divisor != 0)
+        {
+            long chunk = Math.Min(_sndWnd, (long)Cc.SndCwnd * _mssCache) / divisor;
+            if (limit >= chunk) return false;
+        }
+        else if (limit > TcpMaxTsoDeferredMss * _mssCache) return false;
+        if (_rtx.Count == 0) return false;
+        if (now - _rtx.Head.TxUs < _srttUs >> 4) return false; // the next ACK is likely to come too late
+        if (congWin < sendWin)
+        {
+            if (congWin <= skbLen) { isCwndLimited = true; return true; }
+        }
+        else if (sendWin <= skbLen) return true; // rwnd-limited
+        return !fin;
+    }
+
+    /// <summary>tcp_max_tso_deferred_mss(): with tcp_tso_win_divisor 0, defer while at most 3 MSS are sendable.</summary>
+    private const int TcpMaxTsoDeferredMss = 3;
+
+    /// <summary>
+    /// tcp_mss_split_point(): how much of the send-head skb to send — max_segs·MSS when the window holds it and more
+    /// data follows, else what the window allows, less a partial last segment that Nagle would hold.
+    /// </summary>
+    private int MssSplitPoint(int skbLen, bool isTail, int mss, int maxSegs, int nonagle)
+    {
+        int window = (_sndUna + _sndWnd) - _sndNxt;
+        int maxLen = mss * maxSegs;
+        if (maxLen <= window && !isTail) return maxLen;
+        int needed = Math.Min(skbLen, window);
+        if (maxLen <= needed) return maxLen;
+        int partial = needed % mss;
+        return NagleCheck(partial != 0, nonagle) ? needed - partial : needed;
+    }
+
+    /// <summary>The device this connection's route leaves by (sk_dst_get()->dev), looked up once; null for no route.</summary>
+    private NetLab.Stack.Link.NetDevice? EgressDevice =>
+        _egressDevice ??= _host.Ipv4.RouteOutput(RemoteAddress, BoundDevice) is { } r
+            ? r.Type == RouteType.Local ? _host.Loopback : r.Device
+            : null;
+
     /// <summary>
     /// tcp_small_queue_check(): stop while more than max(2·truesize, ~1 ms at the pacing rate) — at most
-    /// tcp_limit_output_bytes, doubled for retransmissions — waits below TCP, unless this is the only segment out.
+    /// tcp_limit_output_bytes, doubled for retransmissions — waits below TCP, unless this is the only skb out.
     /// The socket resumes when the device completes a transmission (<see cref="TcpSmallQueues"/>).
     /// </summary>
     private bool SmallQueueCheck(int len, int factor)
     {
-        _tsq ??= _host.Ipv4.RouteOutput(RemoteAddress, BoundDevice)?.Device is { } dev ? TcpSmallQueues.For(dev, _host.Scheduler) : null;
+        _tsq ??= EgressDevice is { } dev ? TcpSmallQueues.For(dev, _host.Scheduler) : null;
         if (_tsq is null) return false;
-        long limit = Math.Max(2L * (len + SkbTruesizeOverhead), SkPacingRate >> 10); // sk_pacing_shift
+        long limit = Math.Max(2L * (len + SkbTruesizeOverhead), _pacingRate >> 10); // sk_pacing_shift
         limit = Math.Min(limit, _host.TcpSysctl.TcpLimitOutputBytes) << factor;
         if (_tsq.Backlog <= limit) return false;
-        if (_rtx.Count <= 1) return false; // tcp_rtx_queue_empty_or_single_skb(): no need to wait
+        if (RtxQueueEmptyOrSingleSkb()) return false; // no need to wait for a TX completion
         _tsq.Throttle(this);
+        return true;
+    }
+
+    /// <summary>tcp_rtx_queue_empty_or_single_skb().</summary>
+    private bool RtxQueueEmptyOrSingleSkb()
+    {
+        for (int i = _rtx.Count - 1; i > 0; i--)
+            if (_rtx[i].SkbStart) return false;
         return true;
     }
 
@@ -450,21 +615,19 @@ public sealed partial class TcpSocket
     private const int SkbTruesizeOverhead = 768;
 
     /// <summary>
-    /// sk_pacing_rate as tcp_update_pacing_rate() computes it, in bytes per second: 200 % of cwnd·mss/srtt in early
-    /// slow start (cwnd &lt; ssthresh/2), 120 % after; unlimited before the first RTT sample. NetLab does not pace;
-    /// the rate sizes TSQ's limit as in Linux.
+    /// tcp_update_pacing_rate(): sk_pacing_rate in bytes per second, 200 % of cwnd·mss/srtt in early slow start
+    /// (cwnd &lt; ssthresh/2), 120 % after. Linux computes it when the handshake completes and after each ACK's
+    /// congestion control; until then it is ~0 (unlimited). NetLab does not pace; the rate sizes TSQ's limit and
+    /// TSO autosizing, as in Linux.
     /// </summary>
-    private long SkPacingRate
+    private void UpdatePacingRate()
     {
-        get
-        {
-            if (_srttUs == 0) return long.MaxValue;
-            var sys = _host.TcpSysctl;
-            long rate = (long)_mssCache * (1_000_000 / 100 << 3);
-            rate *= Cc.SndCwnd < Cc.SndSsthresh / 2 ? sys.TcpPacingSsRatio : sys.TcpPacingCaRatio;
-            rate *= Math.Max(Cc.SndCwnd, _packetsOut);
-            return rate / _srttUs;
-        }
+        var sys = _host.TcpSysctl;
+        long rate = (long)_mssCache * (1_000_000 / 100 << 3);
+        rate *= Cc.SndCwnd < Cc.SndSsthresh / 2 ? sys.TcpPacingSsRatio : sys.TcpPacingCaRatio;
+        rate *= Math.Max(Cc.SndCwnd, _packetsOut);
+        if (_srttUs != 0) rate /= _srttUs;
+        _pacingRate = rate;
     }
 
     /// <summary>tcp_tsq_write(): after a transmit completion, retransmit what is lost and send what waits.</summary>
@@ -482,10 +645,14 @@ public sealed partial class TcpSocket
     private bool NagleTest(int len, int mss, bool fin, int nonagle)
     {
         if ((nonagle & NaglePush) != 0 || fin) return true;
-        bool partial = len < mss;
+        return !NagleCheck(len < mss, nonagle);
+    }
+
+    /// <summary>tcp_nagle_check(): hold a partial segment while corked, or while a small segment is unacknowledged (Minshall).</summary>
+    private bool NagleCheck(bool partial, int nonagle)
+    {
         bool minshall = SeqNum.After(_sndSml, _sndUna) && !SeqNum.After(_sndSml, _sndNxt);
-        bool hold = partial && ((nonagle & NagleCork) != 0 || (nonagle == 0 && _packetsOut > 0 && minshall));
-        return !hold;
+        return partial && ((nonagle & NagleCork) != 0 || (nonagle == 0 && _packetsOut > 0 && minshall));
     }
 
     /// <summary>
@@ -529,21 +696,48 @@ public sealed partial class TcpSocket
     }
 
     /// <summary>
-    /// __tcp_retransmit_skb(): resend one queued segment (its payload re-read from the send ring). A segment now
-    /// outside a shrunken window is not resent, unless it is the head (then it probes a zero window). Counts
-    /// RetransSegs (TCPSynRetrans), total_retrans and bytes_retrans, and marks the segment EVER_RETRANS.
+    /// __tcp_retransmit_skb(): resend the skb that starts at entry <paramref name="index"/> (its payload re-read from
+    /// the send ring), at most <paramref name="segs"/> MSS of it and no more than the window allows: a longer skb is
+    /// split there (tcp_fragment), its rest becoming an skb of its own. An skb now outside a shrunken window is not
+    /// resent, unless it is the head (then it probes a zero window). Counts RetransSegs (TCPSynRetrans),
+    /// total_retrans and bytes_retrans, and marks the entries EVER_RETRANS. <paramref name="count"/> is how many
+    /// entries went out.
     /// </summary>
-    private Errno RetransmitSegRaw(int index)
+    private Errno RetransmitSkbRaw(int index, int segs, out int count)
     {
+        count = 0;
         ref var seg = ref _rtx[index];
+        int curMss = CurrentMss();
         int availWnd = (_sndUna + _sndWnd) - seg.Seq;
-        if (availWnd <= 0 && seg.Seq != _sndUna) return Errno.EAGAIN;
-        _host.TcpStats.Inc(TcpMib.RetransSegs);
+        if (availWnd <= 0)
+        {
+            if (seg.Seq != _sndUna) return Errno.EAGAIN;
+            availWnd = curMss; // the window shrank to zero: this retransmission probes it
+        }
+        long maxLen = (long)curMss * segs;
+        if (maxLen > availWnd)
+        {
+            maxLen = availWnd / curMss * curMss;
+            if (maxLen == 0) maxLen = availWnd;
+        }
+        // The entries of this skb with the same scoreboard state, up to maxLen (at least one).
+        var sacked = seg.Sacked;
+        int bytes = seg.DataLength;
+        count = 1;
+        while (index + count < _rtx.Count && !_rtx[index + count].SkbStart && _rtx[index + count].Sacked == sacked
+               && bytes + _rtx[index + count].DataLength <= maxLen)
+        {
+            bytes += _rtx[index + count].DataLength;
+            count++;
+        }
+        _rtx[index].SkbStart = true;
+        if (index + count < _rtx.Count) _rtx[index + count].SkbStart = true; // tcp_fragment(): the rest is a new skb
+        _host.TcpStats.Add(TcpMib.RetransSegs, count);
         if ((seg.Flags & TcpFlags.Syn) != 0) _host.TcpExtStats.Inc(TcpExtMib.TCPSynRetrans);
-        _totalRetrans++;
-        var err = TransmitSeg(ref seg, retransmission: true);
+        _totalRetrans += count;
+        var err = TransmitSkb(index, count, retransmission: true);
         if (err != Errno.None) _host.TcpExtStats.Inc(TcpExtMib.TCPRetransFail);
-        seg.Sacked |= TcpCbSacked.EverRetrans;
+        for (int i = index; i < index + count; i++) _rtx[i].Sacked |= TcpCbSacked.EverRetrans;
         return err;
     }
 
@@ -551,43 +745,49 @@ public sealed partial class TcpSocket
     /// tcp_retransmit_skb(): resend and account the retransmission in flight (SACKED_RETRANS, retrans_out);
     /// retrans_stamp starts at the first (attempted) retransmission; undo_retrans counts it.
     /// </summary>
-    private Errno RetransmitSeg(int index)
+    private Errno RetransmitSkb(int index, int segs, out int count)
     {
-        var err = RetransmitSegRaw(index);
-        ref var seg = ref _rtx[index];
+        var err = RetransmitSkbRaw(index, segs, out count);
+        if (count == 0) return err;
         if (err == Errno.None)
         {
-            seg.Sacked |= TcpCbSacked.SackedRetrans | TcpCbSacked.EverRetrans;
-            _retransOut++;
+            for (int i = index; i < index + count; i++) _rtx[i].Sacked |= TcpCbSacked.SackedRetrans | TcpCbSacked.EverRetrans;
+            _retransOut += (uint)count;
         }
-        if (_retransStampUs < 0) _retransStampUs = seg.TxUs;
+        if (_retransStampUs < 0) _retransStampUs = _rtx[index].TxUs;
         if (_undoRetrans < 0) _undoRetrans = 0;
-        _undoRetrans++;
+        _undoRetrans += count;
         return err;
     }
 
     /// <summary>
-    /// tcp_xmit_retransmit_queue(): resend segments marked lost, in order, while cwnd (PRR in Recovery) has room and
-    /// fewer retransmissions than losses are in flight; TCPFastRetrans outside Loss, TCPSlowStartRetrans in it. A
-    /// retransmitted head restarts the RTO from now.
+    /// tcp_xmit_retransmit_queue(): resend skbs marked lost, in order, while cwnd (PRR in Recovery) has room and
+    /// fewer retransmissions than losses are in flight, each at most min(cwnd room, tcp_tso_segs) segments;
+    /// TCPFastRetrans outside Loss, TCPSlowStartRetrans in it. A retransmitted head restarts the RTO from now.
     /// </summary>
     private void XmitRetransmitQueue()
     {
         if (_packetsOut == 0) return;
         bool rearmTimer = false;
-        for (int i = 0; i < _rtx.Count; i++)
+        int maxSegs = TsoSegs(CurrentMss());
+        for (int i = 0; i < _rtx.Count;)
         {
-            if ((int)Cc.SndCwnd - (int)PacketsInFlight <= 0) break;
+            int segs = Math.Min((int)Cc.SndCwnd - (int)PacketsInFlight, maxSegs);
+            if (segs <= 0) break;
             var sacked = _rtx[i].Sacked;
             if (_retransOut >= _lostOut) break;
-            if ((sacked & TcpCbSacked.Lost) == 0) continue;
+            if ((sacked & TcpCbSacked.Lost) == 0 || (sacked & (TcpCbSacked.SackedAcked | TcpCbSacked.SackedRetrans)) != 0)
+            {
+                i++;
+                continue;
+            }
             var mib = _caState != TcpCaState.Loss ? TcpExtMib.TCPFastRetrans : TcpExtMib.TCPSlowStartRetrans;
-            if ((sacked & (TcpCbSacked.SackedAcked | TcpCbSacked.SackedRetrans)) != 0) continue;
             if (SmallQueueCheck(_rtx[i].DataLength, factor: 1)) break;
-            if (RetransmitSeg(i) != Errno.None) break;
-            _host.TcpExtStats.Inc(mib);
-            if (_caState is TcpCaState.Cwr or TcpCaState.Recovery) _prrOut++;
+            if (RetransmitSkb(i, segs, out int count) != Errno.None) break;
+            _host.TcpExtStats.Add(mib, count);
+            if (_caState is TcpCaState.Cwr or TcpCaState.Recovery) _prrOut += count;
             if (i == 0 && _pendingTimer != TimerKind.ReoTimeout) rearmTimer = true;
+            i += count;
         }
         if (rearmTimer) ResetRetransmitTimer(TimerKind.Retrans, _rto);
     }
@@ -619,16 +819,11 @@ public sealed partial class TcpSocket
                 fin = false;
             }
             // PSH always (TCP_SKB_CB(skb)->tcp_flags |= TCPHDR_PSH), kept for the segment's retransmissions.
-            var seg = new TxSeg { Seq = _sndNxt, EndSeq = _sndNxt + len + (fin ? 1 : 0), Flags = (fin ? TcpFlags.Fin : TcpFlags.None) | TcpFlags.Psh };
+            var seg = new TxSeg { Seq = _sndNxt, EndSeq = _sndNxt + len + (fin ? 1 : 0), Flags = (fin ? TcpFlags.Fin : TcpFlags.None) | TcpFlags.Psh, SkbStart = true };
             if (SeqNum.Before(_pushedSeq, _sndNxt + skbLen)) _pushedSeq = _sndNxt + skbLen;
             _rtx.Add(seg);
-            var err = TransmitSeg(ref _rtx.Tail, retransmission: false);
-            // tcp_event_new_data_sent()
-            _sndNxt = seg.EndSeq;
-            bool idle = _packetsOut == 0;
-            _packetsOut++;
-            if (idle || _pendingTimer == TimerKind.LossProbe) RearmRto();
-            _host.TcpExtStats.Inc(TcpExtMib.TCPOrigDataSent);
+            var err = TransmitSkb(_rtx.Count - 1, 1, retransmission: false);
+            EventNewDataSent(1);
             return err;
         }
         _host.TcpExtStats.Inc(mib);

@@ -44,8 +44,9 @@ public sealed partial class TcpSocket
 
     /// <summary>
     /// tcp_sacktag_write_queue(): validate the SACK blocks (a first block below the cumulative ACK or inside the
-    /// second is a D-SACK), then tag every segment a block covers (tcp_sacktag_one). NetLab sends one segment per
-    /// retransmit-queue entry, so a block never needs to split one (no tcp_shift_skb_data).
+    /// second is a D-SACK), then tag every segment a block covers (tcp_sacktag_one). Entries are one MSS each, so a
+    /// block splits an skb only at entry boundaries; NetLab does not merge SACKed skbs (tcp_shift_skb_data), which
+    /// changes nothing on the wire.
     /// </summary>
     private AckFlag SackTag(ref TcpSegment seg, SeqNum priorSndUna, ref SacktagState state, ref RateSample rs)
     {
@@ -77,11 +78,17 @@ public sealed partial class TcpSocket
     /// <summary>tcp_sacktag_walk(): tag the segments a block covers entirely.</summary>
     private void SacktagWalk(SeqNum start, SeqNum end, bool dupSack, ref SacktagState state, ref AckFlag flag, ref RateSample rs)
     {
-        for (int i = 0; i < _rtx.Count; i++)
+        for (int i = _rtx.FirstEndingAfter(start); i < _rtx.Count; i++)
         {
             ref var s = ref _rtx[i];
             if (!SeqNum.Before(s.Seq, end)) break;
             if (SeqNum.Before(s.Seq, start) || SeqNum.After(s.EndSeq, end)) continue; // not entirely inside
+            if ((s.Sacked & TcpCbSacked.SackedAcked) == 0)
+            {
+                // tcp_match_skb_to_sack(): the block's edges split the skb (tcp_fragment).
+                s.SkbStart = true;
+                if (i + 1 < _rtx.Count) _rtx[i + 1].SkbStart = true;
+            }
             s.Sacked = SacktagOne(ref state, ref flag, s.Sacked, s.Seq, s.EndSeq, dupSack, s.TxUs);
             RateSkbDelivered(ref s, ref rs);
             if ((s.Sacked & TcpCbSacked.SackedAcked) != 0 && !SeqNum.Before(s.Seq, _highestSackEnd))
@@ -895,8 +902,10 @@ public sealed partial class TcpSocket
                 _pendingTimer = TimerKind.None;
                 return;
             }
-            // __tcp_retransmit_skb() of the last segment: not a tcp_retransmit_skb(), so not in retrans_out.
-            if (RetransmitSegRaw(_rtx.Count - 1) != Errno.None)
+            // __tcp_retransmit_skb() of the last segment (tcp_fragment() cuts it off its skb): not a
+            // tcp_retransmit_skb(), so not in retrans_out.
+            _rtx.Tail.SkbStart = true;
+            if (RetransmitSkbRaw(_rtx.Count - 1, 1, out _) != Errno.None)
             {
                 RearmRto();
                 return;

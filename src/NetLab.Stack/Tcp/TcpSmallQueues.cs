@@ -40,8 +40,8 @@ internal sealed class TcpSmallQueues : IPacketTap
         return tsq;
     }
 
-    /// <summary>Bytes waiting in the device's qdisc (sk_wmem_alloc of the sockets using it).</summary>
-    public long Backlog => _device.Qdisc.Stats.BacklogBytes;
+    /// <summary>Bytes waiting in the device's qdisc and driver list (sk_wmem_alloc of the sockets using it).</summary>
+    public long Backlog => _device.TxBacklogBytes;
 
     /// <summary>TSQ_THROTTLED: run <paramref name="s"/> again after the next transmit completion.</summary>
     public void Throttle(TcpSocket s)

@@ -151,6 +151,9 @@ public sealed partial class TcpSocket
     private bool _noDelay, _cork, _keepOpen;
     private bool _naglePush;          // TCP_NAGLE_PUSH in tp->nonagle
     private TcpSmallQueues? _tsq;     // the egress device's TSQ state, once looked up
+    private Link.NetDevice? _egressDevice; // sk_dst_get()->dev, once looked up
+    private long _pacingRate = long.MaxValue; // sk_pacing_rate (bytes/s): ~0 until tcp_update_pacing_rate()
+    private long _wstampUs;           // tcp_wstamp_ns: when the last segment left (NetLab does not pace)
     internal bool TsqQueued;          // TSQ_QUEUED: waiting for a transmit completion
     // tcp_cwnd_validate() state.
     private SeqNum _cwndUsageSeq;

@@ -47,6 +47,12 @@ public sealed class TcpSysctls
     [Sysctl("tcp_min_snd_mss", Min = 48, Max = 65535 - 40)] public int TcpMinSndMss { get; set; } = 48;
     /// <summary>TCP Small Queues: at most this many bytes of a socket below TCP (4 MiB since Linux 6.16).</summary>
     [Sysctl("tcp_limit_output_bytes", Min = 0, Max = int.MaxValue)] public int TcpLimitOutputBytes { get; set; } = 4 << 20;
+    /// <summary>The fewest segments tcp_tso_autosize() puts in a TSO/GSO packet.</summary>
+    [Sysctl("tcp_min_tso_segs", Min = 1, Max = 255)] public int TcpMinTsoSegs { get; set; } = 2;
+    /// <summary>tcp_tso_should_defer(): send now when at least 1/divisor of the window is available (0: at most 3 MSS deferred).</summary>
+    [Sysctl("tcp_tso_win_divisor", Min = 0, Max = int.MaxValue)] public int TcpTsoWinDivisor { get; set; } = 3;
+    /// <summary>tcp_tso_autosize(): the RTT allowance of gso_max_size halves every 2^log µs of min RTT.</summary>
+    [Sysctl("tcp_tso_rtt_log", Min = 0, Max = 255)] public int TcpTsoRttLog { get; set; } = 9;
     [Sysctl("tcp_pacing_ss_ratio", Min = 0, Max = 1000)] public int TcpPacingSsRatio { get; set; } = 200;
     [Sysctl("tcp_pacing_ca_ratio", Min = 0, Max = 1000)] public int TcpPacingCaRatio { get; set; } = 120;
     /// <summary>SACK compression (tcp_input.c __tcp_ack_snd_check): at most this many dup ACKs coalesced.</summary>

@@ -155,7 +155,7 @@ public sealed partial class TcpSocket
                 return;
             }
             EnterLoss();
-            RetransmitSeg(0);
+            RetransmitSkb(0, 1, out _);
             BackOffAndRearm();
             return;
         }
@@ -175,7 +175,7 @@ public sealed partial class TcpSocket
         EnterLoss();
         _retransmits++; // tcp_update_rto_stats()
         _totalRto++;
-        if (RetransmitSeg(0) == Errno.ENOBUFS)
+        if (RetransmitSkb(0, 1, out _) == Errno.ENOBUFS)
         {
             // Local congestion: retry soon without backing off.
             ResetRetransmitTimer(TimerKind.Retrans, TcpResourceProbeIntervalUs);

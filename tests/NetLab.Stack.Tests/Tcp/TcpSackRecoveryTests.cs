@@ -42,8 +42,9 @@ public class TcpSackRecoveryTests
         // Segment 0 is lost. One and two SACKed segments: Disorder, and one new segment per SACK (RFC 3042).
         p.Ack(at: 30.Ms(), ackOffset: 0, sack: Sack(1, 2));
         p.ExpectData(at: 30.Ms(), offset: S(10), length: Mss);
-        p.Ack(at: 31.Ms(), ackOffset: 0, sack: Sack(1, 3));
-        p.ExpectData(at: 31.Ms(), offset: S(11), length: Mss);
+        // 1.5 ms after the last transmission: within 1 ms, tcp_tso_should_defer() would hold the 9-segment send head.
+        p.Ack(at: 31500.Us(), ackOffset: 0, sack: Sack(1, 3));
+        p.ExpectData(at: 31500.Us(), offset: S(11), length: Mss);
         Assert.Equal(TcpCaState.Disorder, p.Socket.GetInfo().CaState);
         // The third: sacked_out reaches tcp_reordering, RACK's reo_wnd drops to 0, segment 0 is lost: Recovery.
         p.Ack(at: 32.Ms(), ackOffset: 0, sack: Sack(1, 4));
@@ -86,8 +87,9 @@ public class TcpSackRecoveryTests
         SendInitialWindow(h, p, S(20));
         p.Ack(at: 30.Ms(), ackOffset: 0, sack: Sack(1, 2));
         p.ExpectData(at: 30.Ms(), offset: S(10), length: Mss);
-        p.Ack(at: 31.Ms(), ackOffset: 0, sack: Sack(1, 3));
-        p.ExpectData(at: 31.Ms(), offset: S(11), length: Mss);
+        // 1.5 ms after the last transmission: within 1 ms, tcp_tso_should_defer() would hold the 9-segment send head.
+        p.Ack(at: 31500.Us(), ackOffset: 0, sack: Sack(1, 3));
+        p.ExpectData(at: 31500.Us(), offset: S(11), length: Mss);
         p.Ack(at: 32.Ms(), ackOffset: 0, sack: Sack(1, 4));
         p.ExpectData(at: 32.Ms(), offset: 0, length: Mss);
         // ssthresh = max(10 · 717 / 1024, 2) = 7; PRR: in flight 8 > 7, ⌈7 · 1 / 10⌉ = 1 → cwnd 9.
@@ -122,8 +124,8 @@ public class TcpSackRecoveryTests
         SendInitialWindow(h, p, S(20));
         p.Ack(at: 30.Ms(), ackOffset: 0);
         p.ExpectData(at: 30.Ms(), offset: S(10), length: Mss); // limited transmit: a dup ACK is an emulated SACK
-        p.Ack(at: 31.Ms(), ackOffset: 0);
-        p.ExpectData(at: 31.Ms(), offset: S(11), length: Mss);
+        p.Ack(at: 31500.Us(), ackOffset: 0); // more than 1 ms after the last transmission (tcp_tso_should_defer)
+        p.ExpectData(at: 31500.Us(), offset: S(11), length: Mss);
         p.Ack(at: 32.Ms(), ackOffset: 0);
         p.ExpectData(at: 32.Ms(), offset: 0, length: Mss); // dupthresh: the head is lost
         Assert.Equal(TcpCaState.Recovery, p.Socket.GetInfo().CaState);

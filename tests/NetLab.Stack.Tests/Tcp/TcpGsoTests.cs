@@ -1,0 +1,124 @@
+using NetLab.Core.Time;
+using NetLab.Stack.Link;
+using NetLab.Stack.IPv4;
+using NetLab.Stack.Tcp;
+using NetLab.Stack.Tcp.CongestionControl;
+
+namespace NetLab.Stack.Tests.Tcp;
+
+/// <summary>
+/// TCP output as GSO packets (tcp_write_xmit with TSO): the send head goes out in skbs of up to
+/// min(cwnd_quota, tcp_tso_segs) segments — cwnd_quota at most half of cwnd (tcp_cwnd_test), tcp_tso_segs from the
+/// pacing rate and the min RTT (tcp_tso_autosize) — and a device without TSO cuts them into MSS-sized frames after
+/// its qdisc. A TSO device (packetdrill's tun) shows the super-segments themselves. MSS 1448 (timestamps).
+/// </summary>
+public class TcpGsoTests
+{
+    private const int Mss = 1448;
+
+    private static TcpHarness TsoHarness()
+    {
+        var h = new TcpHarness();
+        h.Device.Features = NetdevFeatures.Tso;
+        return h;
+    }
+
+    private static void Send(TcpPeer p, SimDuration at, int bytes) => p.H.At(at, () => Assert.Equal(Errno.None, p.Socket.TrySend(new byte[bytes], out _)));
+
+    [Fact]
+    public void CloseByPeer_InitialWindowLeavesAsTwoSkbsOfHalfTheCwnd()
+    {
+        // min RTT 100 µs < 2^9 µs: tcp_tso_autosize() allows all of gso_max_size (45 segments); tcp_cwnd_test()
+        // allows half of cwnd 10 per skb, so that two GSO packets are in flight.
+        using var h = TsoHarness();
+        var p = TcpPeer.Connect(h, rtt: 100.Us());
+        Send(p, 1.Ms(), 10 * Mss);
+        var first = p.ExpectData(at: 1.Ms(), offset: 0, length: 5 * Mss, psh: false);
+        p.ExpectData(at: 1.Ms(), offset: 5 * Mss, length: 5 * Mss, psh: true);
+        Assert.Equal(20 + 32 + 5 * Mss, Ipv4Repr.HeaderLength + first.Ip.PayloadLength);
+        Assert.True(first.Ip.DontFragment);
+        // Wire segments count as segments: packets_out and TCPOrigDataSent see 10, not 2.
+        Assert.Equal(10, h.Host.TcpExtStats[TcpExtMib.TCPOrigDataSent]);
+        Assert.Equal(10u, p.Socket.GetInfo().Unacked);
+        p.Ack(at: 1100.Us(), ackOffset: 10 * Mss);
+        h.ExpectNothingUntil(100.Ms());
+        p.Socket.Dispose();
+    }
+
+    [Fact]
+    public void TenMsRtt_AutosizesToTcpMinTsoSegs()
+    {
+        // Pacing rate after the handshake: 200 % of 10 · 1448 B / 10 ms = 2.9 MB/s, 2828 bytes per ms: one segment,
+        // raised to tcp_min_tso_segs (2); the RTT allowance is gone (65536 >> (10000 >> 9)).
+        using var h = TsoHarness();
+        var p = TcpPeer.Connect(h, rtt: 10.Ms());
+        Send(p, 20.Ms(), 10 * Mss);
+        for (int i = 0; i < 5; i++) p.ExpectData(at: 20.Ms(), offset: 2 * i * Mss, length: 2 * Mss, psh: i == 4);
+        p.Socket.Dispose();
+    }
+
+    [Fact]
+    public void TcpMinTsoSegs_RaisesTheSkbSize_UpToHalfTheCwnd()
+    {
+        using var h = TsoHarness();
+        h.Host.Sysctl.Set("net.ipv4.tcp_min_tso_segs", "10");
+        var p = TcpPeer.Connect(h, rtt: 10.Ms());
+        Send(p, 20.Ms(), 10 * Mss);
+        p.ExpectData(at: 20.Ms(), offset: 0, length: 5 * Mss, psh: false);
+        p.ExpectData(at: 20.Ms(), offset: 5 * Mss, length: 5 * Mss, psh: true);
+        p.Socket.Dispose();
+    }
+
+    [Fact]
+    public void WithoutTso_TheDeviceCutsGsoPacketsIntoMssFrames_WithConsecutiveIpIds_AndPshOnTheLastOnly()
+    {
+        using var h = new TcpHarness();
+        var p = TcpPeer.Connect(h, rtt: 100.Us());
+        Send(p, 1.Ms(), 10 * Mss);
+        var frames = new List<SentSegment>();
+        for (int i = 0; i < 10; i++) frames.Add(p.ExpectData(at: 1.Ms(), offset: i * Mss, length: Mss, psh: i == 9));
+        // Checksums were verified by the harness's parser; IDs count up across both GSO packets (ip_select_ident_segs).
+        for (int i = 1; i < 10; i++) Assert.Equal((ushort)(frames[0].Ip.Identification + i), frames[i].Ip.Identification);
+        Assert.All(frames, f => Assert.Equal(20 + 32 + Mss, Ipv4Repr.HeaderLength + f.Ip.PayloadLength));
+        Assert.Equal(2, h.Host.IpStats[IpMib.OutRequests] - 2); // SYN and ACK, then two GSO skbs
+        p.Socket.Dispose();
+    }
+
+    [Fact]
+    public void AfterAnRto_TheHeadGoesAlone_ThenTheRestOfItsSkbAsOneGsoPacketPerCwnd()
+    {
+        using var h = TsoHarness();
+        h.Host.Sysctl.Set("net.ipv4.tcp_frto", "0");
+        h.Host.Sysctl.Set("net.ipv4.tcp_early_retrans", "0"); // no tail loss probe at 2·srtt + 2 ms
+        var p = TcpPeer.Connect(h, rtt: 100.Us());
+        Send(p, 1.Ms(), 10 * Mss);
+        p.ExpectData(at: 1.Ms(), offset: 0, length: 5 * Mss);
+        p.ExpectData(at: 1.Ms(), offset: 5 * Mss, length: 5 * Mss, psh: true);
+        // The RTO (200 ms + rttvar, in jiffies) retransmits one MSS of the head skb (tcp_retransmit_skb(.., 1)).
+        var rtx = p.ExpectData(at: 202.Ms(), offset: 0, length: Mss);
+        Assert.Equal(TcpCaState.Loss, p.Socket.GetInfo().CaState);
+        // Its ACK grows cwnd to 2: the rest of the split skb goes out two segments at once.
+        var t = rtx.At + 100.Us();
+        p.Ack(at: t, ackOffset: Mss);
+        p.ExpectData(at: t, offset: Mss, length: 2 * Mss);
+        h.ExpectNothingUntil(t + 50.Us());
+        Assert.Equal(3, h.Host.TcpStats[TcpMib.RetransSegs]);
+        p.Socket.Dispose();
+    }
+
+    [Fact]
+    public void SackedSegments_SplitTheSkb_SoTheFastRetransmissionIsTheLostSegmentAlone()
+    {
+        using var h = TsoHarness();
+        var p = TcpPeer.Connect(h, rtt: 100.Us());
+        Send(p, 1.Ms(), 10 * Mss);
+        p.ExpectData(at: 1.Ms(), offset: 0, length: 5 * Mss);
+        p.ExpectData(at: 1.Ms(), offset: 5 * Mss, length: 5 * Mss, psh: true);
+        // Segment 0 is lost; 1..3 arrive. Three SACKed segments: RACK marks 0 lost and Recovery resends it alone.
+        p.Ack(at: 1100.Us(), ackOffset: 0, sack: [(Mss, 4 * Mss)]);
+        p.ExpectData(at: 1100.Us(), offset: 0, length: Mss);
+        Assert.Equal(TcpCaState.Recovery, p.Socket.GetInfo().CaState);
+        Assert.Equal(1, h.Host.TcpStats[TcpMib.RetransSegs]);
+        p.Socket.Dispose();
+    }
+}
