@@ -25,6 +25,7 @@ public sealed class Packet : IDisposable
     public int Length => _length;
     public int Headroom => _head;
     public int Tailroom => _buffer.Length - _head - _length;
+    internal int Capacity => _buffer.Length;
 
     /// <summary>The whole underlying buffer, for headers recorded by absolute offset.</summary>
     public Span<byte> Buffer => _buffer;
@@ -141,14 +142,19 @@ public sealed class PacketPool
     public const int DefaultHeadroom = 128;
     public const int DefaultTailroom = 16;
 
+    /// <summary>Packets whose buffers are above this size (GSO packets, jumbo and loopback frames) are pooled apart,
+    /// so that small and large uses do not keep swapping each other's buffers through the ArrayPool.</summary>
+    private const int LargeBuffer = 4096;
+
     private readonly Stack<Packet> _free = new();
+    private readonly Stack<Packet> _freeLarge = new();
 
     public int Outstanding { get; private set; }
     public long Rented { get; private set; }
 
     public Packet Rent(int headroom, int length, int tailroom = DefaultTailroom)
     {
-        var p = _free.Count > 0 ? _free.Pop() : new Packet(this);
+        var p = Take(headroom + length + tailroom);
         p.InPool = false;
         p.Init(headroom, length, tailroom);
         Outstanding++;
@@ -162,7 +168,7 @@ public sealed class PacketPool
     /// </summary>
     public Packet RentUninitialized(int headroom, int length, int tailroom = DefaultTailroom)
     {
-        var p = _free.Count > 0 ? _free.Pop() : new Packet(this);
+        var p = Take(headroom + length + tailroom);
         p.InPool = false;
         p.Init(headroom, length, tailroom, clear: false);
         Outstanding++;
@@ -183,6 +189,12 @@ public sealed class PacketPool
         if (p.InPool) throw new InvalidOperationException("Packet returned to its pool twice (double free).");
         p.InPool = true;
         Outstanding--;
-        _free.Push(p);
+        (p.Capacity > LargeBuffer ? _freeLarge : _free).Push(p);
+    }
+
+    private Packet Take(int size)
+    {
+        var free = size > LargeBuffer ? _freeLarge : _free;
+        return free.Count > 0 ? free.Pop() : new Packet(this);
     }
 }

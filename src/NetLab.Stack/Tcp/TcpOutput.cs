@@ -599,7 +599,7 @@ public sealed partial class TcpSocket
         limit = Math.Min(limit, _host.TcpSysctl.TcpLimitOutputBytes) << factor;
         if (_tsq.Backlog <= limit) return false;
         if (RtxQueueEmptyOrSingleSkb()) return false; // no need to wait for a TX completion
-        _tsq.Throttle(this);
+        _tsq.Throttle(this, limit);
         return true;
     }
 

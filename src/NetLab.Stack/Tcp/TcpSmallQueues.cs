@@ -21,6 +21,7 @@ internal sealed class TcpSmallQueues : IPacketTap
     private readonly SimTimer _work;
     private List<TcpSocket> _throttled = [];
     private List<TcpSocket> _running = [];
+    private long _resumeAt; // the largest limit among the throttled sockets: run them once the backlog is down to it
 
     private TcpSmallQueues(NetDevice device, Scheduler scheduler)
     {
@@ -43,9 +44,15 @@ internal sealed class TcpSmallQueues : IPacketTap
     /// <summary>Bytes waiting in the device's qdisc and driver list (sk_wmem_alloc of the sockets using it).</summary>
     public long Backlog => _device.TxBacklogBytes;
 
-    /// <summary>TSQ_THROTTLED: run <paramref name="s"/> again after the next transmit completion.</summary>
-    public void Throttle(TcpSocket s)
+    /// <summary>
+    /// TSQ_THROTTLED: run <paramref name="s"/> again after the transmit completion that brings the backlog down to
+    /// its <paramref name="limit"/>. Linux runs a throttled socket at each completion of one of its skbs and the
+    /// socket re-checks its limit; completions that leave the backlog above every throttled socket's limit would
+    /// only throttle them again, so they are skipped.
+    /// </summary>
+    public void Throttle(TcpSocket s, long limit)
     {
+        _resumeAt = Math.Max(_resumeAt, limit);
         if (s.TsqQueued) return;
         s.TsqQueued = true;
         _throttled.Add(s);
@@ -53,13 +60,15 @@ internal sealed class TcpSmallQueues : IPacketTap
 
     public void OnFrame(NetDevice device, TapDirection direction, ReadOnlySpan<byte> frame, long timestampNs)
     {
-        if (direction == TapDirection.Transmitted && _throttled.Count > 0 && !_work.IsArmed) _work.Arm(_scheduler.Now);
+        if (direction == TapDirection.Transmitted && _throttled.Count > 0 && !_work.IsArmed && Backlog <= _resumeAt)
+            _work.Arm(_scheduler.Now);
     }
 
     /// <summary>tcp_tsq_workfn(): each throttled socket writes again (tcp_tsq_write).</summary>
     private void Run()
     {
         (_running, _throttled) = (_throttled, _running);
+        _resumeAt = 0;
         foreach (var s in _running)
         {
             s.TsqQueued = false;
