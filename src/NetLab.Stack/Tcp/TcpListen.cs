@@ -632,24 +632,10 @@ public sealed partial class TcpSocket
             RcvBuf = _rcvBuf,
             Congestion = _ca.Name,
             InFlight = PacketsInFlight,
-            PacingRate = PacingRate(),
+            PacingRate = _pacingRate == long.MaxValue ? 0 : _pacingRate, // ~0 (never computed): ss prints none
         };
     }
 
-    /// <summary>
-    /// tcp_update_pacing_rate(): 200% of cwnd·mss/srtt in slow start (cwnd &lt; ssthresh/2), 120% after
-    /// (tcp_pacing_ss_ratio, tcp_pacing_ca_ratio), in bytes per second. Linux refreshes it on each ACK;
-    /// NetLab computes it when asked, from the same fields. Listeners and unsynchronised sockets have
-    /// none (~0 in Linux, which ss does not print).
-    /// </summary>
-    private long PacingRate()
-    {
-        if (!IsSynchronized || _srttUs == 0) return 0;
-        long rate = (long)_mssCache * ((1_000_000 / 100) << 3);
-        rate *= Cc.SndCwnd < Cc.SndSsthresh / 2 ? 200 : 120;
-        rate *= Math.Max(Cc.SndCwnd, _packetsOut);
-        return rate / _srttUs;
-    }
 }
 
 /// <summary>struct tcp_info (TCP_INFO), the fields ss -ti and probes read; times in µs unless named otherwise.</summary>

@@ -148,15 +148,16 @@ public sealed partial class TcpSocket
         // tcp_mark_push(): PSH on the skb that ends a send() call (tso_fragment() leaves it on the last piece).
         if (len > 0 && SeqNum.After(_pushedSeq, first.Seq) && !SeqNum.After(_pushedSeq, first.Seq + len)) flags |= TcpFlags.Psh;
         int gsoSize = count > 1 ? first.DataLength : 0;
-        var err = Emit(first.Seq, len, flags, syn, (int)(first.Seq + (syn ? 1 : 0) - _sndRingSeq), gsoSize);
         if (len > 0)
         {
+            // Before the skb goes down, as in __tcp_transmit_skb(): pacing reads data_segs_out.
             _dataSegsOut += count;
             _bytesSent += len;
             if (retransmission) _bytesRetrans += len;
             _lsndtimeUs = now;
             EventDataSent(now);
         }
+        var err = Emit(first.Seq, len, flags, syn, (int)(first.Seq + (syn ? 1 : 0) - _sndRingSeq), gsoSize);
         if (err == Errno.None)
             for (int i = index; i < index + count; i++) RateSkbSent(ref _rtx[i]);
         return err;
@@ -214,12 +215,40 @@ public sealed partial class TcpSocket
         if (SeqNum.After(endSeq, _sndNxt) || seq == endSeq) _host.TcpStats.Add(TcpMib.OutSegs, segs);
         if ((flags & TcpFlags.Rst) != 0) _host.TcpStats.Inc(TcpMib.OutRsts);
         _segsOut += segs;
-        _wstampUs = NowUs;
         var err = _host.Ipv4.Output(pkt, new IpSendParams(LocalAddress, RemoteAddress, IpProtocol.Tcp, Ttl, Tos,
             PmtuDisc.Want, BoundDevice, true, false));
         // __tcp_transmit_skb(): NET_XMIT_DROP from the local qdisc is congestion at home: enter CWR.
         if (err == Errno.ENOBUFS && IsSynchronized) EnterCwr();
+        if (err == Errno.None) UpdateSkbAfterSend(len > 0 ? len : hl);
         return err;
+    }
+
+    /// <summary>
+    /// tcp_update_skb_after_send(): the departure time moves to now, and while TCP paces itself (after the first 10
+    /// data segments, as sch_fq) on by the skb's length at sk_pacing_rate, less up to half of it as credit for idle
+    /// time since the previous departure.
+    /// </summary>
+    private void UpdateSkbAfterSend(int len)
+    {
+        long prior = _wstampNs;
+        _wstampNs = Math.Max(_wstampNs, _host.Now.Nanoseconds);
+        if (!_pacingNeeded || _pacingRate == long.MaxValue || _pacingRate == 0 || _dataSegsOut < 10) return;
+        long lenNs = (long)((UInt128)(ulong)len * 1_000_000_000 / (ulong)_pacingRate);
+        long credit = _wstampNs - prior;
+        lenNs -= Math.Min(lenNs / 2, credit);
+        _wstampNs += lenNs;
+    }
+
+    /// <summary>
+    /// tcp_pacing_check(): while TCP paces itself and the next departure time is ahead, stop sending and arm the
+    /// pacing timer for it (tcp_pace_kick → tcp_tsq_handler sends again).
+    /// </summary>
+    private bool PacingCheck()
+    {
+        if (!_pacingNeeded || _wstampNs <= _host.Now.Nanoseconds) return false;
+        _pacingTimer ??= new Core.Time.SimTimer(_host.Scheduler, TsqWrite);
+        if (!_pacingTimer.IsArmed) _pacingTimer.Arm(new Core.Time.SimTime(_wstampNs));
+        return true;
     }
 
     /// <summary>The TSval clock: milliseconds of virtual time (TCP_TS_HZ = 1000).</summary>
@@ -410,6 +439,7 @@ public sealed partial class TcpSocket
         var dataEnd = _finQueued ? _writeSeq - 1 : _writeSeq;
         while (SeqNum.Before(_sndNxt, _writeSeq))
         {
+            if (PacingCheck()) break;
             int cwndQuota = CwndTest();
             if (cwndQuota == 0)
             {
@@ -537,8 +567,9 @@ public sealed partial class TcpSocket
     private bool TsoShouldDefer(int skbLen, bool isTail, bool fin, int maxSegs, ref bool isCwndLimited)
     {
         if (_caState >= TcpCaState.Recovery) return false;
+        // Defer only if the last departure was recent (1 ms); tcp_wstamp_ns is ahead of now while pacing.
+        if (_host.Now.Nanoseconds - _wstampNs - 1_000_000 > 0) return false;
         long now = NowUs;
-        if (now - _wstampUs > 1000) return false;
         uint inFlight = PacketsInFlight;
         long sendWin = (_sndUna + _sndWnd) - _sndNxt;
         long congWin = (long)(Cc.SndCwnd - inFlight) * _mssCache;
@@ -617,8 +648,8 @@ public sealed partial class TcpSocket
     /// <summary>
     /// tcp_update_pacing_rate(): sk_pacing_rate in bytes per second, 200 % of cwnd·mss/srtt in early slow start
     /// (cwnd &lt; ssthresh/2), 120 % after. Linux computes it when the handshake completes and after each ACK's
-    /// congestion control; until then it is ~0 (unlimited). NetLab does not pace; the rate sizes TSQ's limit and
-    /// TSO autosizing, as in Linux.
+    /// congestion control; until then it is ~0 (unlimited). It sizes TSQ's limit and TSO autosizing, and paces the
+    /// socket itself when SO_MAX_PACING_RATE (or, later, a pacing congestion control) asked for it.
     /// </summary>
     private void UpdatePacingRate()
     {
@@ -627,7 +658,7 @@ public sealed partial class TcpSocket
         rate *= Cc.SndCwnd < Cc.SndSsthresh / 2 ? sys.TcpPacingSsRatio : sys.TcpPacingCaRatio;
         rate *= Math.Max(Cc.SndCwnd, _packetsOut);
         if (_srttUs != 0) rate /= _srttUs;
-        _pacingRate = rate;
+        _pacingRate = Math.Min(rate, _maxPacingRate);
     }
 
     /// <summary>tcp_tsq_write(): after a transmit completion, retransmit what is lost and send what waits.</summary>
@@ -772,6 +803,7 @@ public sealed partial class TcpSocket
         int maxSegs = TsoSegs(CurrentMss());
         for (int i = 0; i < _rtx.Count;)
         {
+            if (PacingCheck()) break;
             int segs = Math.Min((int)Cc.SndCwnd - (int)PacketsInFlight, maxSegs);
             if (segs <= 0) break;
             var sacked = _rtx[i].Sacked;

@@ -153,7 +153,10 @@ public sealed partial class TcpSocket
     private TcpSmallQueues? _tsq;     // the egress device's TSQ state, once looked up
     private Link.NetDevice? _egressDevice; // sk_dst_get()->dev, once looked up
     private long _pacingRate = long.MaxValue; // sk_pacing_rate (bytes/s): ~0 until tcp_update_pacing_rate()
-    private long _wstampUs;           // tcp_wstamp_ns: when the last segment left (NetLab does not pace)
+    private long _wstampNs;           // tcp_wstamp_ns: the departure time of the last segment (ahead of now while pacing)
+    private long _maxPacingRate = long.MaxValue; // sk_max_pacing_rate (SO_MAX_PACING_RATE)
+    private bool _pacingNeeded;       // sk_pacing_status == SK_PACING_NEEDED: TCP paces itself (tcp_needs_internal_pacing)
+    private Core.Time.SimTimer? _pacingTimer; // tp->pacing_timer
     internal bool TsqQueued;          // TSQ_QUEUED: waiting for a transmit completion
     // tcp_cwnd_validate() state.
     private SeqNum _cwndUsageSeq;

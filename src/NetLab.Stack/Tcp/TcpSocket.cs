@@ -76,6 +76,22 @@ public sealed partial class TcpSocket : IDisposable
     // ------------------------------------------------------------------ options
 
     /// <summary>TCP_NODELAY: disables Nagle; setting it pushes pending data.</summary>
+    /// <summary>
+    /// SO_MAX_PACING_RATE in bytes per second (long.MaxValue: none). Any other value makes TCP pace itself
+    /// (sk_pacing_status SK_PACING_NEEDED, as without sch_fq) at min(its pacing rate, this).
+    /// </summary>
+    public long MaxPacingRate
+    {
+        get => _maxPacingRate;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            _maxPacingRate = value;
+            if (value != long.MaxValue) _pacingNeeded = true;
+            _pacingRate = Math.Min(_pacingRate, value);
+        }
+    }
+
     public bool NoDelay
     {
         get => _noDelay;

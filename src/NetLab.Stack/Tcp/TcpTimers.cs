@@ -70,6 +70,7 @@ public sealed partial class TcpSocket
         _delackTimer?.Cancel();
         _keepaliveTimer?.Cancel();
         _compressedAckTimer?.Cancel();
+        _pacingTimer?.Cancel();
         _compressedAckAt = 0;
         _compressedAck = 0;
         _ackPending = 0;

@@ -122,3 +122,35 @@ public class TcpGsoTests
         p.Socket.Dispose();
     }
 }
+
+/// <summary>
+/// Internal pacing (tcp_pacing_check, tcp_update_skb_after_send): with SO_MAX_PACING_RATE set, TCP spaces its skbs
+/// len/rate apart itself, as it does for BBR without sch_fq; the first 10 data segments go unpaced, as sch_fq does.
+/// </summary>
+public class TcpPacingTests
+{
+    private const int Mss = 1448;
+
+    [Fact]
+    public void MaxPacingRate_SpacesSkbsByLengthOverRate_AfterTheFirstTenSegments()
+    {
+        using var h = new TcpHarness();
+        h.Device.Features = NetdevFeatures.Tso;
+        // 1448 · 1000 B/s: one MSS per millisecond. The RTT allowance of autosizing (min RTT 100 µs) keeps skbs at
+        // half of cwnd.
+        var p = TcpPeer.Connect(h, rtt: 100.Us(), configure: s => s.MaxPacingRate = Mss * 1000);
+        h.At(1.Ms(), () => Assert.Equal(Errno.None, p.Socket.TrySend(new byte[20 * Mss], out _)));
+        p.ExpectData(at: 1.Ms(), offset: 0, length: 5 * Mss);
+        // The second skb brings data_segs_out to 10: from it on, departures are paced, 5 ms for its 5 segments
+        // (no idle credit: the first skb left at the same instant).
+        p.ExpectData(at: 1.Ms(), offset: 5 * Mss, length: 5 * Mss);
+        p.Ack(at: 1200.Us(), ackOffset: 10 * Mss); // cwnd 20: ten segments allowed, but not before 6 ms
+        p.ExpectData(at: 6.Ms(), offset: 10 * Mss, length: 10 * Mss, psh: true);
+        // Ten segments take 10 ms at the rate; the next write waits until 16 ms.
+        p.Ack(at: 6200.Us(), ackOffset: 20 * Mss);
+        h.At(7.Ms(), () => Assert.Equal(Errno.None, p.Socket.TrySend(new byte[Mss], out _)));
+        p.ExpectData(at: 16.Ms(), offset: 20 * Mss, length: Mss, psh: true);
+        Assert.Equal(Mss * 1000, p.Socket.GetInfo().PacingRate);
+        p.Socket.Dispose();
+    }
+}
