@@ -147,6 +147,9 @@ public sealed partial class TcpSocket
         if (!syn || State == TcpState.SynRecv) flags |= TcpFlags.Ack;
         // tcp_mark_push(): PSH on the skb that ends a send() call (tso_fragment() leaves it on the last piece).
         if (len > 0 && SeqNum.After(_pushedSeq, first.Seq) && !SeqNum.After(_pushedSeq, first.Seq + len)) flags |= TcpFlags.Psh;
+        // __tcp_transmit_skb(): PSH on every GSO skb "to expedite GRO flush at receiver"; segmentation keeps it on
+        // the last segment only.
+        if (count > 1) flags |= TcpFlags.Psh;
         int gsoSize = count > 1 ? first.DataLength : 0;
         if (len > 0)
         {

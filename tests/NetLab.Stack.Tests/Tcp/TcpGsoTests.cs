@@ -33,7 +33,8 @@ public class TcpGsoTests
         using var h = TsoHarness();
         var p = TcpPeer.Connect(h, rtt: 100.Us());
         Send(p, 1.Ms(), 10 * Mss);
-        var first = p.ExpectData(at: 1.Ms(), offset: 0, length: 5 * Mss, psh: false);
+        // __tcp_transmit_skb() puts PSH on every GSO skb.
+        var first = p.ExpectData(at: 1.Ms(), offset: 0, length: 5 * Mss, psh: true);
         p.ExpectData(at: 1.Ms(), offset: 5 * Mss, length: 5 * Mss, psh: true);
         Assert.Equal(20 + 32 + 5 * Mss, Ipv4Repr.HeaderLength + first.Ip.PayloadLength);
         Assert.True(first.Ip.DontFragment);
@@ -53,7 +54,7 @@ public class TcpGsoTests
         using var h = TsoHarness();
         var p = TcpPeer.Connect(h, rtt: 10.Ms());
         Send(p, 20.Ms(), 10 * Mss);
-        for (int i = 0; i < 5; i++) p.ExpectData(at: 20.Ms(), offset: 2 * i * Mss, length: 2 * Mss, psh: i == 4);
+        for (int i = 0; i < 5; i++) p.ExpectData(at: 20.Ms(), offset: 2 * i * Mss, length: 2 * Mss, psh: true);
         p.Socket.Dispose();
     }
 
@@ -64,19 +65,20 @@ public class TcpGsoTests
         h.Host.Sysctl.Set("net.ipv4.tcp_min_tso_segs", "10");
         var p = TcpPeer.Connect(h, rtt: 10.Ms());
         Send(p, 20.Ms(), 10 * Mss);
-        p.ExpectData(at: 20.Ms(), offset: 0, length: 5 * Mss, psh: false);
+        p.ExpectData(at: 20.Ms(), offset: 0, length: 5 * Mss, psh: true);
         p.ExpectData(at: 20.Ms(), offset: 5 * Mss, length: 5 * Mss, psh: true);
         p.Socket.Dispose();
     }
 
     [Fact]
-    public void WithoutTso_TheDeviceCutsGsoPacketsIntoMssFrames_WithConsecutiveIpIds_AndPshOnTheLastOnly()
+    public void WithoutTso_TheDeviceCutsGsoPacketsIntoMssFrames_WithConsecutiveIpIds_AndPshOnEachLastSegment()
     {
         using var h = new TcpHarness();
         var p = TcpPeer.Connect(h, rtt: 100.Us());
         Send(p, 1.Ms(), 10 * Mss);
         var frames = new List<SentSegment>();
-        for (int i = 0; i < 10; i++) frames.Add(p.ExpectData(at: 1.Ms(), offset: i * Mss, length: Mss, psh: i == 9));
+        // Two GSO skbs of five: tcp_gso_segment() leaves each skb's PSH on its last segment.
+        for (int i = 0; i < 10; i++) frames.Add(p.ExpectData(at: 1.Ms(), offset: i * Mss, length: Mss, psh: i is 4 or 9));
         // Checksums were verified by the harness's parser; IDs count up across both GSO packets (ip_select_ident_segs).
         for (int i = 1; i < 10; i++) Assert.Equal((ushort)(frames[0].Ip.Identification + i), frames[i].Ip.Identification);
         Assert.All(frames, f => Assert.Equal(20 + 32 + Mss, Ipv4Repr.HeaderLength + f.Ip.PayloadLength));
@@ -92,7 +94,7 @@ public class TcpGsoTests
         h.Host.Sysctl.Set("net.ipv4.tcp_early_retrans", "0"); // no tail loss probe at 2·srtt + 2 ms
         var p = TcpPeer.Connect(h, rtt: 100.Us());
         Send(p, 1.Ms(), 10 * Mss);
-        p.ExpectData(at: 1.Ms(), offset: 0, length: 5 * Mss);
+        p.ExpectData(at: 1.Ms(), offset: 0, length: 5 * Mss, psh: true);
         p.ExpectData(at: 1.Ms(), offset: 5 * Mss, length: 5 * Mss, psh: true);
         // The RTO (200 ms + rttvar, in jiffies) retransmits one MSS of the head skb (tcp_retransmit_skb(.., 1)).
         var rtx = p.ExpectData(at: 202.Ms(), offset: 0, length: Mss);
@@ -100,7 +102,7 @@ public class TcpGsoTests
         // Its ACK grows cwnd to 2: the rest of the split skb goes out two segments at once.
         var t = rtx.At + 100.Us();
         p.Ack(at: t, ackOffset: Mss);
-        p.ExpectData(at: t, offset: Mss, length: 2 * Mss);
+        p.ExpectData(at: t, offset: Mss, length: 2 * Mss, psh: true);
         h.ExpectNothingUntil(t + 50.Us());
         Assert.Equal(3, h.Host.TcpStats[TcpMib.RetransSegs]);
         p.Socket.Dispose();
@@ -112,7 +114,7 @@ public class TcpGsoTests
         using var h = TsoHarness();
         var p = TcpPeer.Connect(h, rtt: 100.Us());
         Send(p, 1.Ms(), 10 * Mss);
-        p.ExpectData(at: 1.Ms(), offset: 0, length: 5 * Mss);
+        p.ExpectData(at: 1.Ms(), offset: 0, length: 5 * Mss, psh: true);
         p.ExpectData(at: 1.Ms(), offset: 5 * Mss, length: 5 * Mss, psh: true);
         // Segment 0 is lost; 1..3 arrive. Three SACKed segments: RACK marks 0 lost and Recovery resends it alone.
         p.Ack(at: 1100.Us(), ackOffset: 0, sack: [(Mss, 4 * Mss)]);
@@ -140,10 +142,10 @@ public class TcpPacingTests
         // half of cwnd.
         var p = TcpPeer.Connect(h, rtt: 100.Us(), configure: s => s.MaxPacingRate = Mss * 1000);
         h.At(1.Ms(), () => Assert.Equal(Errno.None, p.Socket.TrySend(new byte[20 * Mss], out _)));
-        p.ExpectData(at: 1.Ms(), offset: 0, length: 5 * Mss);
+        p.ExpectData(at: 1.Ms(), offset: 0, length: 5 * Mss, psh: true);
         // The second skb brings data_segs_out to 10: from it on, departures are paced, 5 ms for its 5 segments
         // (no idle credit: the first skb left at the same instant).
-        p.ExpectData(at: 1.Ms(), offset: 5 * Mss, length: 5 * Mss);
+        p.ExpectData(at: 1.Ms(), offset: 5 * Mss, length: 5 * Mss, psh: true);
         p.Ack(at: 1200.Us(), ackOffset: 10 * Mss); // cwnd 20: ten segments allowed, but not before 6 ms
         p.ExpectData(at: 6.Ms(), offset: 10 * Mss, length: 10 * Mss, psh: true);
         // Ten segments take 10 ms at the rate; the next write waits until 16 ms.

@@ -75,7 +75,8 @@ public class TcpHandshakeTests
         var (s, off) = Establish(h);
         h.At(20.Ms(), () => Assert.Equal(Errno.None, s.TrySend(new byte[3000], out int n)));
         h.ExpectSent(20.Ms(), Seg.Flags(Ack), Seg.Seq(h.LocalIsn + 1), Seg.PayloadLength(1448));
-        h.ExpectSent(20.Ms(), Seg.Flags(Ack), Seg.Seq(h.LocalIsn + 1 + 1448), Seg.PayloadLength(1448));
+        // Two-segment GSO skbs (tcp_tso_autosize at a 25 ms RTT): PSH ends each one (__tcp_transmit_skb).
+        h.ExpectSent(20.Ms(), Seg.Flags(Psh | Ack), Seg.Seq(h.LocalIsn + 1 + 1448), Seg.PayloadLength(1448));
         h.ExpectSent(20.Ms(), Seg.Flags(Psh | Ack), Seg.Seq(h.LocalIsn + 1 + 2896), Seg.PayloadLength(104),
             Seg.Timestamp(DutTsAt(off, 20.Ms()), PeerTsAt(10.Ms())));
         s.Dispose();

@@ -26,11 +26,14 @@ public class TcpSackRecoveryTests
 
     private static Errno Send(TcpSocket s, int n) => s.TrySend(new byte[n], out _);
 
-    /// <summary>Ten segments of <paramref name="total"/> leave at 20 ms (IW10).</summary>
+    /// <summary>
+    /// Ten segments of <paramref name="total"/> leave at 20 ms (IW10), as five two-segment GSO skbs (tcp_tso_autosize
+    /// at a 10 ms RTT gives tcp_min_tso_segs): PSH on every second segment.
+    /// </summary>
     private static void SendInitialWindow(TcpHarness h, TcpPeer p, int total, int mss = Mss)
     {
         h.At(20.Ms(), () => Send(p.Socket, total));
-        for (int i = 0; i < 10; i++) p.ExpectData(at: 20.Ms(), offset: S(i, mss), length: mss, psh: total == S(10, mss) && i == 9);
+        for (int i = 0; i < 10; i++) p.ExpectData(at: 20.Ms(), offset: S(i, mss), length: mss, psh: i % 2 == 1);
     }
 
     [Fact]
@@ -68,7 +71,7 @@ public class TcpSackRecoveryTests
         // The retransmission arrives: everything up to high_seq is acknowledged, cwnd = ssthresh, Open.
         p.Ack(at: 42.Ms(), ackOffset: S(12));
         p.ExpectData(at: 42.Ms(), offset: S(15), length: Mss);
-        p.ExpectData(at: 42.Ms(), offset: S(16), length: Mss);
+        p.ExpectData(at: 42.Ms(), offset: S(16), length: Mss, psh: true); // one two-segment GSO skb
         info = p.Socket.GetInfo();
         Assert.Equal((TcpCaState.Open, 5u, 5u), (info.CaState, info.SndCwnd, info.SndSsthresh));
         var ext = h.Host.TcpExtStats;

@@ -20,7 +20,7 @@ public class TcpWindowTests
         var p = TcpPeer.Connect(h, rtt: 10.Ms());
         h.At(20.Ms(), () => Send(p.Socket, 5000));
         p.ExpectData(at: 20.Ms(), offset: 0, length: Mss);
-        p.ExpectData(at: 20.Ms(), offset: Mss, length: Mss);
+        p.ExpectData(at: 20.Ms(), offset: Mss, length: Mss, psh: true); // two-segment GSO skbs, PSH on each last
         p.ExpectData(at: 20.Ms(), offset: 2 * Mss, length: Mss);
         p.ExpectData(at: 20.Ms(), offset: 3 * Mss, length: 5000 - 3 * Mss, psh: true);
         p.Ack(at: 30.Ms(), ackOffset: 5000, window: window);
@@ -47,7 +47,7 @@ public class TcpWindowTests
         // The window opens: the queued data goes at once.
         p.Ack(at: 1600.Ms(), ackOffset: 5000, window: 2000);
         p.ExpectData(at: 1600.Ms(), offset: 5000, length: Mss);
-        p.ExpectData(at: 1600.Ms(), offset: 5000 + Mss, length: Mss);
+        p.ExpectData(at: 1600.Ms(), offset: 5000 + Mss, length: Mss, psh: true);
         p.ExpectData(at: 1600.Ms(), offset: 5000 + 2 * Mss, length: 3000 - 2 * Mss, psh: true);
         Assert.Equal((3L, 0), (h.Host.TcpExtStats[TcpExtMib.TCPWinProbe], p.Socket.GetInfo().Backoff));
         p.Socket.Dispose();
