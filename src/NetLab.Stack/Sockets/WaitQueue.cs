@@ -12,7 +12,8 @@ namespace NetLab.Stack.Sockets;
 /// </summary>
 public sealed class WaitQueue(Scheduler scheduler)
 {
-    private readonly List<(TaskCompletionSource Task, CancellationTokenRegistration Registration)> _waiters = [];
+    // Created by the first waiter: most sockets (idle connections, a listener's children) never have one.
+    private List<(TaskCompletionSource Task, CancellationTokenRegistration Registration)>? _waiters;
 
     public Task WaitAsync(CancellationToken cancellationToken)
     {
@@ -21,18 +22,18 @@ public sealed class WaitQueue(Scheduler scheduler)
         var registration = cancellationToken.CanBeCanceled
             ? cancellationToken.Register(() =>
             {
-                _waiters.RemoveAll(w => w.Task == tcs);
+                _waiters?.RemoveAll(w => w.Task == tcs);
                 scheduler.Post(_ => CompleteOutsideContext(tcs, cancellationToken), null);
             })
             : default;
-        _waiters.Add((tcs, registration));
+        (_waiters ??= []).Add((tcs, registration));
         return tcs.Task;
     }
 
     /// <summary>wake_up_interruptible_all(): every waiter resumes.</summary>
     public void WakeAll()
     {
-        if (_waiters.Count == 0) return;
+        if (_waiters is not { Count: > 0 }) return;
         var waiters = _waiters.ToArray();
         _waiters.Clear();
         foreach (var (tcs, registration) in waiters)

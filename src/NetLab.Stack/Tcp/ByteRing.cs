@@ -4,10 +4,13 @@ namespace NetLab.Stack.Tcp;
 /// A growable ring of bytes: a socket's send data (snd_una..write_seq) or its in-order receive data
 /// (copied_seq..rcv_nxt). Linux keeps skbs; NetLab keeps the bytes, which is what the queues hold on
 /// the wire, and allocates only when the ring grows (steady state: no allocation). An idle socket
-/// holds no array at all.
+/// holds no array at all. A mutable struct kept inline in its socket (one object less per socket): use it only
+/// through the field, never a copy.
 /// </summary>
-internal sealed class ByteRing
+internal struct ByteRing
 {
+    public ByteRing() { }
+
     private byte[] _buf = [];
     private int _head;
 

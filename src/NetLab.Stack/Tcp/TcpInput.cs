@@ -928,10 +928,10 @@ public sealed partial class TcpSocket
             EventDataRecv(ref seg);
         }
         if (fin) Fin();
-        if (_ofo.Count > 0)
+        if (OfoCount > 0)
         {
             OfoQueue();
-            if (_ofo.Count == 0) _ackPending |= AckNow; // RFC 5681 §4.2: ACK at once when a hole fills
+            if (OfoCount == 0) _ackPending |= AckNow; // RFC 5681 §4.2: ACK at once when a hole fills
         }
         if (_numSacks > 0) SackRemove();
         // tcp_data_ready(): wake the reader at SO_RCVLOWAT, when the window is nearly closed, or at EOF.
@@ -943,7 +943,7 @@ public sealed partial class TcpSocket
     private void OfoQueue()
     {
         var dsackHigh = _rcvNxt;
-        while (_ofo.Count > 0)
+        while (OfoCount > 0)
         {
             var o = _ofo[0];
             if (SeqNum.After(o.Seq, _rcvNxt)) break;
@@ -986,7 +986,7 @@ public sealed partial class TcpSocket
         var end = seg.EndSeq;
         bool fin = seg.Has(TcpFlags.Fin);
         bool kept = true;
-        if (_ofo.Count == 0)
+        if (OfoCount == 0)
         {
             // The first out-of-order segment: one SACK block.
             if (_sackOk)
@@ -1000,7 +1000,7 @@ public sealed partial class TcpSocket
             return;
         }
         // The segment that starts at or before seq and still covers it (the rb-tree walk's overlap case).
-        int i = _ofo.Count;
+        int i = OfoCount;
         while (i > 0 && SeqNum.After(_ofo[i - 1].Seq, seq)) i--;
         int at = i; // insertion point: after every segment starting at or before seq
         if (i > 0 && SeqNum.Before(seq, _ofo[i - 1].EndSeq))
@@ -1031,7 +1031,7 @@ public sealed partial class TcpSocket
         {
             InsertOfo(at, ref seg, seq, end, fin);
             // merge_right: drop segments the new one covers, D-SACK what overlaps.
-            while (at + 1 < _ofo.Count)
+            while (at + 1 < OfoCount)
             {
                 var next = _ofo[at + 1];
                 if (!SeqNum.After(end, next.Seq)) break;
@@ -1199,7 +1199,7 @@ public sealed partial class TcpSocket
             SendAck();
             return;
         }
-        if (_ofo.Count == 0)
+        if (OfoCount == 0)
         {
             SendDelayedAck();
             return;
@@ -1302,7 +1302,7 @@ public sealed partial class TcpSocket
         bool timeToAck = false;
         if ((_ackPending & AckSched) != 0)
         {
-            bool empty = _rcvQueue.Count == 0 && _ofo.Count == 0; // !sk_rmem_alloc
+            bool empty = _rcvQueue.Count == 0 && OfoCount == 0; // !sk_rmem_alloc
             if ((_rcvNxt - _rcvWup) > _rcvMss
                 || (copied > 0 && ((_ackPending & AckPushed2) != 0 || ((_ackPending & AckPushed) != 0 && !InPingpongMode)) && empty))
                 timeToAck = true;
@@ -1382,7 +1382,7 @@ public sealed partial class TcpSocket
     {
         if (_host.TcpSysctl.TcpModerateRcvbuf == 0 || _rcvBufLocked || _rcvqSpace == 0) return;
         long rcvwin = (long)_rcvqSpace << 1;
-        if (_ofo.Count > 0) rcvwin += _ofo[^1].EndSeq - _rcvNxt;
+        if (OfoCount > 0) rcvwin += _ofo[^1].EndSeq - _rcvNxt;
         long rcvbuf = Math.Min(rcvwin * 2, _host.TcpSysctl.TcpRmem[2]); // tcp_space_from_win()
         if (rcvbuf > _rcvBuf)
         {
@@ -1463,7 +1463,7 @@ public sealed partial class TcpSocket
     /// <summary>tcp_sack_remove(): forget blocks rcv_nxt has reached; none at all once the out-of-order queue is empty.</summary>
     private void SackRemove()
     {
-        if (_ofo.Count == 0) { _numSacks = 0; return; }
+        if (OfoCount == 0) { _numSacks = 0; return; }
         int w = 0;
         for (int r = 0; r < _numSacks; r++)
         {

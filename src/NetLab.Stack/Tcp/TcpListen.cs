@@ -457,7 +457,7 @@ public sealed partial class TcpSocket
     private void StopListening()
     {
         foreach (var req in _layer.RequestsOf(this)) DropRequest(req);
-        while (_acceptQueue.TryDequeue(out var child))
+        while (_acceptQueueStore is not null && _acceptQueueStore.TryDequeue(out var child))
         {
             child._parent = null;
             child.Disconnect();

@@ -60,7 +60,7 @@ public sealed partial class TcpSocket
         get
         {
             int n = 0;
-            foreach (var o in _ofo) n += o.EndSeq - o.Seq;
+            if (_ofoStore is not null) foreach (var o in _ofoStore) n += o.EndSeq - o.Seq;
             return n;
         }
     }

@@ -91,7 +91,7 @@ public sealed partial class TcpSocket
     private long _deliveryRateBps;
     private bool _deliveryRateAppLimited;
     // tp->rtt_min: a windowed min filter (lib/win_minmax.c), three (jiffies, µs) samples.
-    private readonly (long T, long V)[] _rttMin = [(0, long.MaxValue), (0, long.MaxValue), (0, long.MaxValue)];
+    private MinmaxSamples _rttMin;       // tp->rtt_min's three samples, valid once _rttMinInit (inline: no array per socket)
     private bool _rttMinInit;
     // tp->rx_opt of the segment being processed (saw_tstamp, rcv_tsecr with tsoffset removed).
     private bool _rxSawTstamp;
@@ -119,7 +119,7 @@ public sealed partial class TcpSocket
     private long _lastOowAckUs;
 
     // Receive-side SACK state (selective_acks, duplicate_sack).
-    private readonly SackBlock[] _selectiveAcks = new SackBlock[4];
+    private SackBlocks4 _selectiveAcks;  // rx_opt.selective_acks, inline
     private int _numSacks;
     private SackBlock _dsack;
     private bool _dsackPending;
@@ -134,11 +134,13 @@ public sealed partial class TcpSocket
     private uint _rcvRttLastTsecr;
 
     // Buffers.
-    private readonly ByteRing _sndRing = new();
+    private ByteRing _sndRing = new();  // a mutable struct: never copy it
     private SeqNum _sndRingSeq;       // sequence number of _sndRing's first byte
     private readonly RtxQueue _rtx = new();
-    private readonly ByteRing _rcvQueue = new();
-    private readonly List<OfoSegment> _ofo = [];
+    private ByteRing _rcvQueue = new(); // a mutable struct: never copy it
+    private List<OfoSegment>? _ofoStore; // created by the first out-of-order segment
+    private List<OfoSegment> _ofo => _ofoStore ??= [];
+    private int OfoCount => _ofoStore?.Count ?? 0;
     private int _sndBuf, _rcvBuf;
     private bool _sndBufLocked, _rcvBufLocked;
     private bool _sndbufFull;
@@ -168,7 +170,8 @@ public sealed partial class TcpSocket
     private Errno _skErr, _skErrSoft;
 
     // Listening (icsk_accept_queue).
-    private readonly Queue<TcpSocket> _acceptQueue = new();
+    private Queue<TcpSocket>? _acceptQueueStore; // icsk_accept_queue, created by listen()
+    private Queue<TcpSocket> _acceptQueue => _acceptQueueStore ??= new();
     private int _maxAckBacklog;
     private int _reqQueueLen, _reqYoung;
     private bool _synfloodWarned;
@@ -313,9 +316,10 @@ public sealed partial class TcpSocket
 
     private void DropOfoQueue()
     {
-        foreach (var o in _ofo) o.Payload.Dispose();
-        _ofo.Clear();
         _numSacks = 0;
+        if (_ofoStore is null) return;
+        foreach (var o in _ofoStore) o.Payload.Dispose();
+        _ofoStore.Clear();
     }
 
     /// <summary>tcp_fin_time(): linger2 or tcp_fin_timeout, at least 3.5 RTO.</summary>
@@ -356,4 +360,18 @@ public sealed partial class TcpSocket
     }
 
     private uint PacketsInFlight => _packetsOut - (_sackedOut + _lostOut) + _retransOut;
+}
+
+/// <summary>struct minmax's three samples (lib/win_minmax.c), stored inline in the socket.</summary>
+[System.Runtime.CompilerServices.InlineArray(3)]
+internal struct MinmaxSamples
+{
+    private (long T, long V) _sample;
+}
+
+/// <summary>Four SACK blocks (TCP_NUM_SACKS), stored inline in the socket.</summary>
+[System.Runtime.CompilerServices.InlineArray(4)]
+internal struct SackBlocks4
+{
+    private SackBlock _block;
 }

@@ -273,7 +273,7 @@ public sealed partial class TcpSocket : IDisposable
     public int BytesNotSent => State == TcpState.Listen ? 0 : _writeSeq - _sndNxt;
 
     /// <summary>LISTEN: completed connections waiting in accept() (sk_ack_backlog).</summary>
-    public int AcceptQueueLength => _acceptQueue.Count;
+    public int AcceptQueueLength => _acceptQueueStore?.Count ?? 0;
 
     /// <summary>LISTEN: sk_max_ack_backlog.</summary>
     public int MaxAcceptBacklog => _maxAckBacklog;
@@ -379,7 +379,7 @@ public sealed partial class TcpSocket : IDisposable
     {
         child = null;
         if (State != TcpState.Listen) return Errno.EINVAL;
-        if (_acceptQueue.Count == 0) return Errno.EAGAIN;
+        if (_acceptQueueStore is not { Count: > 0 }) return Errno.EAGAIN;
         child = _acceptQueue.Dequeue();
         child._parent = null;
         return Errno.None;
