@@ -1,0 +1,142 @@
+using System.Globalization;
+using System.Text;
+using NetLab.Stack.Tcp;
+
+namespace NetLab.Tools.Http;
+
+/// <summary>
+/// A static-file HTTP/1.1 origin server over one NetLab TCP connection (RFC 9110, RFC 9112): GET and HEAD
+/// of files under a root directory, Content-Length framing, persistent connections (pipelined requests
+/// are answered in order), 400 for a malformed request, 404 for a missing file, 405 for other methods.
+/// A directory serves its index.html. Without a reliable clock, no Date field (RFC 9110 §6.6.1).
+/// Ranges, conditional requests and request bodies other than Content-Length are not supported yet
+/// (issue #7 grows this server).
+/// </summary>
+public sealed class HttpFileServer(string root, Action<string> log)
+{
+    private const int ChunkSize = 64 * 1024;
+    private readonly string _root = Path.GetFullPath(root);
+
+    /// <summary>Serves requests until the client closes or a response ends the connection; returns bytes in and out.</summary>
+    public async Task<(long Received, long Sent)> ServeConnectionAsync(TcpSocket c, CancellationToken cancellationToken)
+    {
+        var buf = new byte[HttpRequestHead.MaxHeadLength];
+        var chunk = new byte[ChunkSize];
+        int filled = 0;
+        long received = 0, sent = 0;
+        while (true)
+        {
+            var status = HttpRequestHead.TryParse(buf.AsSpan(0, filled), out var head, out int length, out var error);
+            if (status == HttpParseStatus.Incomplete)
+            {
+                int n = await c.ReceiveAsync(buf.AsMemory(filled), cancellationToken);
+                if (n == 0) return (received, sent);
+                filled += n;
+                received += n;
+                continue;
+            }
+            if (status == HttpParseStatus.Invalid)
+            {
+                log($"bad request ({error}): 400");
+                sent += await SendHead(c, 400, "Bad Request", "text/plain", 0, keepAlive: false, cancellationToken);
+                return (received, sent);
+            }
+            // A request body (Content-Length only: RFC 9112 §6.3) is read and ignored.
+            long bodyLength = 0;
+            if (head!.Field("Transfer-Encoding") is not null
+                || (head.Field("Content-Length") is { } cl && !long.TryParse(cl, NumberStyles.None, CultureInfo.InvariantCulture, out bodyLength)))
+            {
+                log($"\"{head}\" unsupported request body: 400");
+                sent += await SendHead(c, 400, "Bad Request", "text/plain", 0, keepAlive: false, cancellationToken);
+                return (received, sent);
+            }
+            Array.Copy(buf, length, buf, 0, filled - length);
+            filled -= length;
+            while (bodyLength > 0)
+            {
+                if (filled == 0)
+                {
+                    int n = await c.ReceiveAsync(buf, cancellationToken);
+                    if (n == 0) return (received, sent);
+                    filled = n;
+                    received += n;
+                }
+                int skip = (int)Math.Min(bodyLength, filled);
+                Array.Copy(buf, skip, buf, 0, filled - skip);
+                filled -= skip;
+                bodyLength -= skip;
+            }
+            bool keepAlive = head.KeepAlive;
+            sent += await Respond(c, head, keepAlive, chunk, cancellationToken);
+            if (!keepAlive) return (received, sent);
+        }
+    }
+
+    private async Task<long> Respond(TcpSocket c, HttpRequestHead head, bool keepAlive, byte[] chunk, CancellationToken ct)
+    {
+        if (head.Method is not ("GET" or "HEAD"))
+        {
+            log($"\"{head}\" 405");
+            return await SendHead(c, 405, "Method Not Allowed", "text/plain", 0, keepAlive, ct, "Allow: GET, HEAD\r\n");
+        }
+        var path = Resolve(head.Target);
+        if (path is null)
+        {
+            log($"\"{head}\" 404");
+            return await SendHead(c, 404, "Not Found", "text/plain", 0, keepAlive, ct);
+        }
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        long size = file.Length;
+        long sent = await SendHead(c, 200, "OK", ContentType(path), size, keepAlive, ct);
+        if (head.Method == "GET")
+        {
+            long left = size;
+            while (left > 0)
+            {
+                int n = file.Read(chunk, 0, (int)Math.Min(chunk.Length, left));
+                if (n == 0) break;   // the file shrank: the client sees a short body, as from any server
+                await c.SendAsync(chunk.AsMemory(0, n), ct);
+                left -= n;
+                sent += n;
+            }
+        }
+        log(string.Create(CultureInfo.InvariantCulture, $"\"{head}\" 200 {size}"));
+        return sent;
+    }
+
+    /// <summary>The file a target names under the root, or null: percent-decoded, query dropped, never outside the root.</summary>
+    private string? Resolve(string target)
+    {
+        if (!target.StartsWith('/')) return null;
+        int q = target.IndexOfAny(['?', '#']);
+        if (q >= 0) target = target[..q];
+        var relative = Uri.UnescapeDataString(target).TrimStart('/');
+        var full = Path.GetFullPath(Path.Combine(_root, relative));
+        if (full != _root && !full.StartsWith(_root.TrimEnd('/') + "/", StringComparison.Ordinal)) return null;
+        if (Directory.Exists(full)) full = Path.Combine(full, "index.html");
+        return File.Exists(full) ? full : null;
+    }
+
+    private static async Task<int> SendHead(TcpSocket c, int status, string reason, string contentType, long length, bool keepAlive,
+        CancellationToken ct, string extra = "")
+    {
+        var head = Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture,
+            $"HTTP/1.1 {status} {reason}\r\nServer: NetLab\r\nContent-Type: {contentType}\r\nContent-Length: {length}\r\n{extra}Connection: {(keepAlive ? "keep-alive" : "close")}\r\n\r\n"));
+        await c.SendAsync(head, ct);
+        return head.Length;
+    }
+
+    private static string ContentType(string path) => Path.GetExtension(path).ToLowerInvariant() switch
+    {
+        ".html" or ".htm" => "text/html",
+        ".txt" => "text/plain",
+        ".css" => "text/css",
+        ".js" => "text/javascript",
+        ".json" => "application/json",
+        ".png" => "image/png",
+        ".jpg" or ".jpeg" => "image/jpeg",
+        ".gif" => "image/gif",
+        ".svg" => "image/svg+xml",
+        _ => "application/octet-stream",
+    };
+}
