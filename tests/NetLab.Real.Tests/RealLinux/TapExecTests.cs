@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using System.Globalization;
+using NetLab.Tools.Tests.RealLinux;
+
+namespace NetLab.Real.Tests.RealLinux;
+
+/// <summary>
+/// netlab attach --exec: the NetLab host runs its tools against the kernel on tap0's side, prints what they
+/// print, and exits with the last command's status. Each test has its own namespace. Needs root.
+/// </summary>
+public class TapExecTests
+{
+    [Fact]
+    public void NetLabPingsAndTraceroutesTheKernel()
+    {
+        using var lab = TapLab.Create();
+        var r = lab.RunNetLab("--exec", "ping -c 3 -i 0.2 10.77.0.1", "--exec", "traceroute -n -q 1 10.77.0.1");
+        Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr);
+        Assert.Contains("$ ping -c 3 -i 0.2 10.77.0.1", r.StdoutLines);
+        Assert.Contains("3 packets transmitted, 3 received, 0% packet loss", r.Stdout);
+        Assert.Contains("traceroute to 10.77.0.1 (10.77.0.1), 30 hops max, 60 byte packets", r.StdoutLines);
+        Assert.Matches(@"(?m)^ 1  10\.77\.0\.1  \d+\.\d+ ms$", r.Stdout);
+        // The counters at exit: netstat -s saw the echo replies.
+        Assert.Contains("$ netstat -s", r.StdoutLines);
+        Assert.Contains("        echo replies: 3", r.StdoutLines);
+    }
+
+    /// <summary>100 MB from python3's http.server to NetLab's curl -o: the kernel sends, NetLab receives.</summary>
+    [Fact]
+    public void NetLabFetches100MBFromLinux_Sha256Matches()
+    {
+        using var files = new TapFiles();
+        var big = files.Random("big", TapFiles.HundredMegabytes);
+        using var lab = TapLab.Create();
+        using var server = StartHttpServer(lab, files.Dir);
+        var output = files.PathOf("fetched");
+        var r = lab.RunNetLab("--exec", $"curl -s -o {output} -w '%{{size_download}} %{{speed_download}}\\n' http://10.77.0.1:8000/big");
+        Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr);
+        Assert.Equal(TapFiles.Sha256(big), TapFiles.Sha256(output));
+        var figures = r.StdoutLines.Single(l => l.StartsWith($"{TapFiles.HundredMegabytes} ", StringComparison.Ordinal)).Split(' ');
+        TapFiles.Report($"100 MB kernel -> NetLab (HTTP GET, NetLab curl from python3 http.server): {TapFiles.MegabytesPerSecond(double.Parse(figures[1], CultureInfo.InvariantCulture))}");
+    }
+
+    /// <summary>A refused connection ends --exec with curl's status 7, which becomes netlab's.</summary>
+    [Fact]
+    public void ExitStatus_IsTheLastCommands()
+    {
+        using var lab = TapLab.Create();
+        var r = lab.RunNetLab("--exec", "ping -c 1 10.77.0.1", "--exec", "curl http://10.77.0.1:1/");
+        Assert.Equal(7, r.ExitCode);
+        Assert.Contains("curl: (7) Failed to connect to 10.77.0.1 port 1 after", r.Stderr);
+    }
+
+    /// <summary>python3 -m http.server on 10.77.0.1:8000, serving <paramref name="dir"/>; returns once it answers.</summary>
+    private static Process StartHttpServer(TapLab lab, string dir)
+    {
+        var psi = new ProcessStartInfo("ip") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "netns", "exec", lab.Namespace, "python3", "-m", "http.server", "8000", "--bind", "10.77.0.1", "--directory", dir })
+            psi.ArgumentList.Add(a);
+        var p = Process.Start(psi)!;
+        for (int i = 0; i < 100; i++)
+        {
+            if (lab.Sh("curl -s -o /dev/null http://10.77.0.1:8000/").ExitCode == 0) return p;
+            Thread.Sleep(50);
+        }
+        p.Kill();
+        throw new InvalidOperationException("python3 http.server did not start");
+    }
+}
