@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.RegularExpressions;
 using NetLab.Tools.Tests.RealLinux;
 
 namespace NetLab.Real.Tests.RealLinux;
@@ -95,5 +96,60 @@ public class TapLifecycleTests
         var r = LinuxNetns.Run("dotnet", [NetLabProcess.NetLabDll, "attach", "--tap", "tap0", "--addr", "10.77.0.2/24", .. option.Split(' ')]);
         Assert.Equal(2, r.ExitCode);
         Assert.Equal(message, r.Stderr.Trim());
+    }
+
+    /// <summary>
+    /// Frames no stack should accept, sent raw on tap0: a one-byte IPv4 header, an IPv4 header with a bad checksum, a header
+    /// longer than the frame, a total length beyond the frame, a TCP segment with a bad checksum, a truncated ARP.
+    /// NetLab drops each under the counter Linux uses (netstat -s at exit) and keeps answering.
+    /// </summary>
+    [Fact]
+    public void MalformedFrames_AreCountedAndDropped_AndTheHostKeepsAnswering()
+    {
+        using var lab = TapLab.Create();
+        var netlab = lab.StartNetLab();
+        var mac = Regex.Match(netlab.Stdout, @"link/ether ([0-9a-f:]{17})").Groups[1].Value;
+        var script = $$"""
+            import socket, struct
+            s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+            s.bind(("tap0", 0))
+            dst = bytes.fromhex("{{mac.Replace(":", "")}}")
+            src = s.getsockname()[4]
+            def eth(t, payload): return dst + src + struct.pack("!H", t) + payload
+            def csum(b):
+                b = b + b"\0" * (len(b) % 2)
+                x = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+                while x >> 16: x = (x & 0xffff) + (x >> 16)
+                return ~x & 0xffff
+            def ip(proto, payload, total=None, ihl=5, good=True):
+                h = struct.pack("!BBHHHBBH4s4s", 0x40 | ihl, 0, total or 20 + len(payload), 1, 0, 64, proto, 0,
+                                socket.inet_aton("10.77.0.1"), socket.inet_aton("10.77.0.2"))
+                c = csum(h) if good else 0x1234
+                return h[:10] + struct.pack("!H", c) + h[12:] + payload
+            tcp = struct.pack("!HHIIBBHHH", 40000, 7, 1, 0, 0x50, 0x02, 65535, 0xdead, 0)
+            frames = [
+                eth(0x0800, b"\x45"),                         # one byte of IPv4 header
+                eth(0x0800, ip(1, b"\x08\0\0\0\0\0\0\0", good=False)),
+                eth(0x0800, ip(6, b"", ihl=15)),               # header claims 60 bytes
+                eth(0x0800, ip(17, b"\0" * 8, total=1400)),    # total length beyond the frame
+                eth(0x0800, ip(6, tcp)),                       # TCP checksum wrong
+                eth(0x0806, b"\x00\x01\x08\x00"),              # ARP cut short
+            ]
+            for fr in frames: s.send(fr)
+            print(len(frames))
+            """;
+        var r = lab.Sh($"python3 -c '{script}'");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal("6", r.Stdout.Trim());
+        var ping = lab.Sh("ping -c 2 -i 0.2 10.77.0.2");
+        Assert.Contains(" 0% packet loss", ping.Stdout);
+        netlab.Terminate();
+        Assert.True(netlab.WaitForExit(TimeSpan.FromSeconds(10)));
+        var counters = CommandResult.SplitLines(netlab.Stdout);
+        // ip_rcv_core(): the one-byte header, the bad checksum and the 60-byte header are InHdrErrors;
+        // the total length beyond the frame is InTruncatedPkts; tcp_v4_rcv(): the bad TCP checksum is InErrs + InCsumErrors.
+        Assert.Contains("    3 with invalid headers", counters);
+        Assert.Contains("    InTruncatedPkts: 1", counters);
+        Assert.Contains("    1 bad segments received", counters);
     }
 }
