@@ -213,6 +213,8 @@ public static class AttachCommand
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"tap: {wire.RxFrames} frames read in {wire.RxBatches} batches ({perBatch:0.0} per batch), {dev.Stats.TxPackets} written; read errors {wire.ReadErrors}, write errors {wire.WriteErrors}"));
         stdout.WriteLine(loop.Jitter.ToString());
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"gc: {GC.GetTotalAllocatedBytes() / 1e6:0.0} MB allocated by the process, {GC.CollectionCount(0)} gen0 / {GC.CollectionCount(2)} gen2 collections"));
     }
 
     /// <summary>Server log lines, stamped with the seconds since the attachment started: "[   12.345678] ...".</summary>
