@@ -51,6 +51,21 @@ public class TapExecTests
         Assert.Contains("curl: (7) Failed to connect to 10.77.0.1 port 1 after", r.Stderr);
     }
 
+    /// <summary>--sysctl and --gateway configure the host before it starts: ip route shows the default, the kernel sees TTL 33.</summary>
+    [Fact]
+    public void SysctlAndGateway_ApplyToTheHost()
+    {
+        using var lab = TapLab.Create();
+        var netlab = lab.StartNetLab("--sysctl", "net.ipv4.ip_default_ttl=33", "--gateway", "10.77.0.1",
+            "--serve", "tcp:7:echo", "--exec", "ip route", "--exec", "sysctl net.ipv4.ip_default_ttl");
+        Assert.True(netlab.WaitForOutput("net.ipv4.ip_default_ttl = 33", TimeSpan.FromSeconds(10)), netlab.Stdout);
+        Assert.Contains("default via 10.77.0.1 dev eth0", netlab.Stdout);
+        Assert.Contains("ttl=33", lab.Sh("ping -c 1 10.77.0.2").Stdout);
+        var bad = lab.Sh($"dotnet {NetLabProcess.NetLabDll} attach --tap tap0 --addr 10.77.0.3/24 --sysctl net.ipv4.no_such=1");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Equal("netlab attach: --sysctl net.ipv4.no_such=1: cannot stat /proc/sys/net/ipv4/no_such: No such file or directory", bad.Stderr.Trim());
+    }
+
     /// <summary>python3 -m http.server on 10.77.0.1:8000, serving <paramref name="dir"/>; returns once it answers.</summary>
     private static Process StartHttpServer(TapLab lab, string dir)
     {
