@@ -47,10 +47,11 @@ public sealed class HttpAndServeTests : IDisposable
             var missing = Nets.Run(w, a, "curl -s -w '%{http_code} %{size_download}\\n' http://10.0.0.2/../etc/passwd");
             Assert.Equal(0, missing.Status);
             Assert.Equal(["404 0"], missing.Out.Lines);
+            Assert.Equal(["404 0"], Nets.Run(w, a, "curl -s -w '%{http_code} %{size_download}\\n' http://10.0.0.2/a%00b").Out.Lines);
             server.Stop.Cancel();
             Assert.Equal(ToolRunner.InterruptedStatus, w.Scheduler.Run(server.Task));
             var log = server.Out.Lines;
-            Assert.Equal(4, log.Count(l => l.StartsWith("tcp:80:http 10.0.0.1:", StringComparison.Ordinal) && l.EndsWith(" accepted", StringComparison.Ordinal)));
+            Assert.Equal(5, log.Count(l => l.StartsWith("tcp:80:http 10.0.0.1:", StringComparison.Ordinal) && l.EndsWith(" accepted", StringComparison.Ordinal)));
             Assert.Contains(log, l => l.EndsWith(" \"GET / HTTP/1.1\" 200 16", StringComparison.Ordinal));
             Assert.Contains(log, l => l.EndsWith(" \"HEAD /index.html HTTP/1.1\" 200 16", StringComparison.Ordinal));
             Assert.Contains(log, l => l.EndsWith(" \"GET /../etc/passwd HTTP/1.1\" 404", StringComparison.Ordinal));

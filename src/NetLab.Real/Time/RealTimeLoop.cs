@@ -18,6 +18,8 @@ public sealed class RealTimeLoop : IDisposable
 
     private readonly ConcurrentQueue<WorkItem> _inbox = new();
     private readonly int _eventFd;
+    // With no timer pending the loop still wakes once a second: cheap, and robust to a lost wake-up.
+    private const long NoTimerSleepNs = 1_000_000_000;
     private int _signalled;
     private volatile bool _stopping;
     private long _wallStart;
@@ -91,8 +93,8 @@ public sealed class RealTimeLoop : IDisposable
                 continue;
             }
             if (_stopping) break;
-            long waitNs = Scheduler.TryPeekNextDue(out due) ? due.Nanoseconds - VirtualNow() : -1;
-            if (waitNs != 0) Sleep(waitNs);
+            if (!Scheduler.TryPeekNextDue(out due)) Sleep(NoTimerSleepNs);
+            else if (due.Nanoseconds - VirtualNow() is var waitNs and > 0) Sleep(waitNs);
         }
     }
 
@@ -115,10 +117,9 @@ public sealed class RealTimeLoop : IDisposable
         }
     }
 
-    /// <summary>Sleeps until the eventfd is written or <paramref name="timeoutNs"/> passes (negative: no timeout).</summary>
+    /// <summary>Sleeps until the eventfd is written or <paramref name="timeoutNs"/> passes.</summary>
     private void Sleep(long timeoutNs)
     {
-        if (timeoutNs < 0) timeoutNs = 1_000_000_000;   // wake once a second anyway: cheap, and robust to a lost wake-up
         var pfd = new Libc.PollFd { Fd = _eventFd, Events = Libc.PollIn };
         var ts = new Libc.Timespec { Seconds = timeoutNs / 1_000_000_000, Nanoseconds = timeoutNs % 1_000_000_000 };
         if (Libc.ppoll(ref pfd, 1, ref ts, 0) > 0)

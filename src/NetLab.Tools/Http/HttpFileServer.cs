@@ -79,15 +79,14 @@ public sealed class HttpFileServer(string root, Action<string> log)
             log($"\"{head}\" 405");
             return await SendHead(c, 405, "Method Not Allowed", "text/plain", 0, keepAlive, ct, "Allow: GET, HEAD\r\n");
         }
-        var path = Resolve(head.Target);
-        if (path is null)
+        using var file = Open(head.Target);
+        if (file is null)
         {
             log($"\"{head}\" 404");
             return await SendHead(c, 404, "Not Found", "text/plain", 0, keepAlive, ct);
         }
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
         long size = file.Length;
-        long sent = await SendHead(c, 200, "OK", ContentType(path), size, keepAlive, ct);
+        long sent = await SendHead(c, 200, "OK", ContentType(file.Name), size, keepAlive, ct);
         if (head.Method == "GET")
         {
             long left = size;
@@ -104,17 +103,28 @@ public sealed class HttpFileServer(string root, Action<string> log)
         return sent;
     }
 
-    /// <summary>The file a target names under the root, or null: percent-decoded, query dropped, never outside the root.</summary>
-    private string? Resolve(string target)
+    /// <summary>
+    /// The file a target names under the root, open for reading, or null (404): percent-decoded, query dropped,
+    /// never outside the root; a name with a NUL or a file that cannot be opened is simply not there.
+    /// </summary>
+    private FileStream? Open(string target)
     {
         if (!target.StartsWith('/')) return null;
         int q = target.IndexOfAny(['?', '#']);
         if (q >= 0) target = target[..q];
         var relative = Uri.UnescapeDataString(target).TrimStart('/');
+        if (relative.Contains('\0')) return null;
         var full = Path.GetFullPath(Path.Combine(_root, relative));
         if (full != _root && !full.StartsWith(_root.TrimEnd('/') + "/", StringComparison.Ordinal)) return null;
         if (Directory.Exists(full)) full = Path.Combine(full, "index.html");
-        return File.Exists(full) ? full : null;
+        try
+        {
+            return new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     private static async Task<int> SendHead(TcpSocket c, int status, string reason, string contentType, long length, bool keepAlive,
