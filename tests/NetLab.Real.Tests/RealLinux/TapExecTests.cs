@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using NetLab.Tools.Tests.RealLinux;
 
@@ -32,7 +31,7 @@ public class TapExecTests
         using var files = new TapFiles();
         var big = files.Random("big", TapFiles.HundredMegabytes);
         using var lab = TapLab.Create();
-        using var server = StartHttpServer(lab, files.Dir);
+        StartHttpServer(lab, files.Dir);
         var output = files.PathOf("fetched");
         var r = lab.RunNetLab("--exec", $"curl -s -o {output} -w '%{{size_download}} %{{speed_download}}\\n' http://10.77.0.1:8000/big");
         Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr);
@@ -66,19 +65,23 @@ public class TapExecTests
         Assert.Equal("netlab attach: --sysctl net.ipv4.no_such=1: cannot stat /proc/sys/net/ipv4/no_such: No such file or directory", bad.Stderr.Trim());
     }
 
-    /// <summary>python3 -m http.server on 10.77.0.1:8000, serving <paramref name="dir"/>; returns once it answers.</summary>
-    private static Process StartHttpServer(TapLab lab, string dir)
+    /// <summary>NetLab's nc sends a here-string to socat listening on the kernel's side; -N closes after it.</summary>
+    [Fact]
+    public void NetLabNcSendsToSocat()
     {
-        var psi = new ProcessStartInfo("ip") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "netns", "exec", lab.Namespace, "python3", "-m", "http.server", "8000", "--bind", "10.77.0.1", "--directory", dir })
-            psi.ArgumentList.Add(a);
-        var p = Process.Start(psi)!;
-        for (int i = 0; i < 100; i++)
-        {
-            if (lab.Sh("curl -s -o /dev/null http://10.77.0.1:8000/").ExitCode == 0) return p;
-            Thread.Sleep(50);
-        }
-        p.Kill();
-        throw new InvalidOperationException("python3 http.server did not start");
+        using var files = new TapFiles();
+        using var lab = TapLab.Create();
+        var received = files.PathOf("received");
+        var socat = lab.StartBackground(["socat", "-u", "TCP-LISTEN:5000,bind=10.77.0.1,reuseaddr", $"CREATE:{received}"],
+            ready: "ss -Htln 'sport = :5000' | grep -q LISTEN");
+        var r = lab.RunNetLab("--exec", "nc -N 10.77.0.1 5000 <<< hello");
+        Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr);
+        Assert.True(socat.WaitForExit(10_000), "socat did not see the end of the stream");
+        Assert.Equal("hello\n", File.ReadAllText(received));
     }
+
+    /// <summary>python3 -m http.server on 10.77.0.1:8000, serving <paramref name="dir"/>, answering.</summary>
+    private static void StartHttpServer(TapLab lab, string dir) =>
+        lab.StartBackground(["python3", "-m", "http.server", "8000", "--bind", "10.77.0.1", "--directory", dir],
+            ready: "curl -s -o /dev/null http://10.77.0.1:8000/");
 }

@@ -18,6 +18,7 @@ internal sealed partial class TapLab : IDisposable
     public const string KernelAddress = "10.77.0.1", NetLabAddress = "10.77.0.2";
 
     private readonly List<NetLabProcess> _processes = [];
+    private readonly List<Process> _background = [];
 
     private TapLab(string ns) => Namespace = ns;
 
@@ -73,9 +74,34 @@ internal sealed partial class TapLab : IDisposable
         return new CommandResult(p.ExitCode, p.Stdout, p.Stderr);
     }
 
+    /// <summary>
+    /// Starts <paramref name="command"/> in the namespace (a server, a long download); if <paramref name="ready"/> is
+    /// given, returns once that shell test succeeds. Dispose kills it: deleting a namespace does not end its processes.
+    /// </summary>
+    public Process StartBackground(string[] command, string? ready = null)
+    {
+        var psi = new ProcessStartInfo("ip") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "netns", "exec", Namespace }.Concat(command)) psi.ArgumentList.Add(a);
+        var p = Process.Start(psi)!;
+        _background.Add(p);
+        if (ready is null) return p;
+        for (int i = 0; i < 100; i++)
+        {
+            if (Sh(ready).ExitCode == 0) return p;
+            Thread.Sleep(50);
+        }
+        throw new InvalidOperationException($"{command[0]} did not start");
+    }
+
     public void Dispose()
     {
         foreach (var p in _processes) p.Dispose();
+        foreach (var p in _background)
+        {
+            if (!p.HasExited) p.Kill(entireProcessTree: true);
+            p.WaitForExit();
+            p.Dispose();
+        }
         LinuxNetns.Run("ip", "netns", "del", Namespace);
     }
 

@@ -18,10 +18,7 @@ public class TapLifecycleTests
         files.Random("big", TapFiles.HundredMegabytes);
         using var lab = TapLab.Create();
         var netlab = lab.StartNetLab("--serve", $"tcp:8080:http:{files.Dir}");
-        var psi = new ProcessStartInfo("ip") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "netns", "exec", lab.Namespace, "curl", "-s", "--limit-rate", "10M", "-o", "/dev/null", "http://10.77.0.2:8080/big" })
-            psi.ArgumentList.Add(a);
-        using var curl = Process.Start(psi)!;
+        var curl = lab.StartBackground(["curl", "-s", "--limit-rate", "10M", "-o", "/dev/null", "http://10.77.0.2:8080/big"]);
         Assert.True(netlab.WaitForOutput("tcp:8080:http 10.77.0.1", TimeSpan.FromSeconds(30)), netlab.Stdout);
         Thread.Sleep(500);
         Assert.False(curl.HasExited, "the transfer ended before SIGTERM");
@@ -34,7 +31,6 @@ public class TapLifecycleTests
         Assert.Contains("$ netstat -s", netlab.Stdout);
         Assert.Contains("passive connection openings", netlab.Stdout);
         Assert.Contains("timer jitter:", netlab.Stdout);
-        curl.Kill();
     }
 
     [Fact]
