@@ -85,14 +85,17 @@ public static class AttachCommand
             if (result != SysctlResult.Ok) return Usage($"--sysctl {kv}: Invalid argument (KEY=VALUE)");
         }
 
+        PcapWriter? pcapWriter = null;
         TapFile opened;
         try
         {
+            if (o.Pcap is not null) pcapWriter = PcapWriter.Create(o.Pcap);
             opened = TapFile.Open(o.Tap, o.Create);
         }
-        catch (TapException e)
+        catch (Exception e) when (e is TapException or IOException or UnauthorizedAccessException)
         {
-            stderr.WriteLine($"netlab attach: {e.Message}");
+            pcapWriter?.Dispose();
+            stderr.WriteLine($"netlab attach: {(e is TapException ? "" : $"--pcap {o.Pcap}: ")}{e.Message}");
             return 1;
         }
         using var tapFile = opened;
@@ -101,9 +104,9 @@ public static class AttachCommand
         var dev = host.AddEthernet("eth0", mtu: mtu);
         var wire = new TapWire(tapFile, loop, dev, mtu);
         WallClockPcapTap? pcap = null;
-        if (o.Pcap is not null)
+        if (pcapWriter is not null)
         {
-            pcap = new WallClockPcapTap(PcapWriter.Create(o.Pcap), loop);
+            pcap = new WallClockPcapTap(pcapWriter, loop);
             dev.AddTap(pcap);
         }
         dev.SetUp(true);

@@ -71,7 +71,6 @@ public sealed class RealTimeLoop : IDisposable
         _wallStart = Stopwatch.GetTimestamp();
         _virtualStart = Scheduler.Now.Nanoseconds;
         UnixNsAtVirtualZero = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100 - _virtualStart;
-        _stopping = false;
         while (!_stopping)
         {
             long now = VirtualNow();
