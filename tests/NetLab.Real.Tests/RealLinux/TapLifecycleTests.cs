@@ -44,6 +44,24 @@ public class TapLifecycleTests
         Assert.NotEqual(0, lab.Sh("ip link show tap0").ExitCode);
     }
 
+    /// <summary>eth0 takes the TAP's MTU: with 9000 on tap0, a 9000-byte DF ping crosses whole; --mtu overrides it.</summary>
+    [Fact]
+    public void Mtu_ComesFromTheDevice()
+    {
+        using var lab = TapLab.Create();
+        lab.Sh("ip link set tap0 mtu 9000").ThrowIfFailed("ip link set mtu");
+        var netlab = lab.StartNetLab("--serve", "tcp:7:echo");
+        Assert.Contains("(link/ether", netlab.Stdout);
+        Assert.Contains(", mtu 9000; tap0 mtu 9000)", netlab.Stdout);
+        var ping = lab.Sh("ping -c 2 -i 0.2 -M do -s 8972 10.77.0.2");
+        Assert.True(ping.ExitCode == 0, ping.Stdout + ping.Stderr);
+        Assert.Contains("8980 bytes from 10.77.0.2", ping.Stdout);
+        netlab.Terminate();
+        Assert.True(netlab.WaitForExit(TimeSpan.FromSeconds(10)));
+        var small = lab.RunNetLab("--mtu", "1400", "--exec", "ip link show eth0");
+        Assert.Contains("2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1400 ", small.Stdout);
+    }
+
     [Fact]
     public void MissingTap_WithoutCreate_FailsWithTheWayOut()
     {
