@@ -12,7 +12,7 @@ internal static class Libc
     public const int EfdNonBlock = 0x800, EfdCloExec = 0x80000;
     public const short PollIn = 0x001;
     public const int EIntr = 4, EAgain = 11;
-    public const int AfInet = 2, SockDgram = 2;
+    public const int AfUnix = 1, AfInet = 2, SockDgram = 2, SockNonBlock = 0x800, SockCloExec = 0x80000;
     public const int PrSetTimerSlack = 29;
 
     // <linux/if_tun.h>: TUNSETIFF = _IOW('T', 202, int); IFF_TAP, IFF_NO_PI.
@@ -66,6 +66,9 @@ internal static class Libc
 
     [DllImport("libc", SetLastError = true)]
     public static extern int socket(int domain, int type, int protocol);
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern int socketpair(int domain, int type, int protocol, int[] fds);
 
     [DllImport("libc", SetLastError = true)]
     public static extern uint if_nametoindex([MarshalAs(UnmanagedType.LPUTF8Str)] string name);

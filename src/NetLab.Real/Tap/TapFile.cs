@@ -61,6 +61,12 @@ public sealed class TapFile : IDisposable
         }
     }
 
+    /// <summary>
+    /// Any descriptor that carries one frame per read() and write(), as tun does: tests use one end of an
+    /// AF_UNIX datagram socketpair, which needs neither root nor /dev/net/tun.
+    /// </summary>
+    internal static TapFile FromDescriptor(int fd, string name, int mtu) => new(fd, name, mtu);
+
     /// <summary>Reads the device's MTU, and sets IFF_UP when <paramref name="up"/>, through an AF_INET socket as ip(8) does.</summary>
     private static int DeviceIoctl(string name, bool up)
     {
