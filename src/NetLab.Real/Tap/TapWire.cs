@@ -63,11 +63,19 @@ public sealed class TapWire : IWire, IDisposable
         device.AttachWire(this, mtu);
     }
 
-    /// <summary>Batches posted to the loop, and the frames in them.</summary>
-    public long RxBatches, RxFrames;
+    private long _rxBatches, _rxFrames, _readErrors;
 
-    /// <summary>read() or write() failures other than "nothing to read now".</summary>
-    public long ReadErrors, WriteErrors;
+    /// <summary>Batches the reader posted to the loop.</summary>
+    public long RxBatches => Interlocked.Read(ref _rxBatches);
+
+    /// <summary>Frames in those batches.</summary>
+    public long RxFrames => Interlocked.Read(ref _rxFrames);
+
+    /// <summary>read() failures other than "nothing to read now".</summary>
+    public long ReadErrors => Interlocked.Read(ref _readErrors);
+
+    /// <summary>write() failures (on the loop).</summary>
+    public long WriteErrors { get; private set; }
 
     public bool IsBusy => false;
 
@@ -107,13 +115,14 @@ public sealed class TapWire : IWire, IDisposable
                 if (batch.Count == BatchFrames) { Post(batch); batch = null; }
                 continue;
             }
+            // tun never returns 0; a descriptor that does (a closed socketpair) is an error too.
             int errno = n < 0 ? Libc.Errno : 0;
             if (errno == Libc.EIntr) continue;
             // Nothing more to read now: hand over what this batch holds, then sleep until the next frame.
             if (batch.Count > 0) { Post(batch); batch = null; }
             if (errno != Libc.EAgain)
             {
-                Interlocked.Increment(ref ReadErrors);
+                Interlocked.Increment(ref _readErrors);
                 Thread.Sleep(PollTimeoutMs);   // EBADFD and the like: do not spin
                 continue;
             }
@@ -124,8 +133,8 @@ public sealed class TapWire : IWire, IDisposable
 
     private void Post(RxBatch batch)
     {
-        Interlocked.Increment(ref RxBatches);
-        Interlocked.Add(ref RxFrames, batch.Count);
+        Interlocked.Increment(ref _rxBatches);
+        Interlocked.Add(ref _rxFrames, batch.Count);
         _loop.Post(_deliver, batch);
     }
 
