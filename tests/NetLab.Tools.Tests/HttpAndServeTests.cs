@@ -43,7 +43,7 @@ public sealed class HttpAndServeTests : IDisposable
             var spaced = Nets.Run(w, a, "curl http://10.0.0.2:80/two%20lines.txt");
             Assert.Equal(["one", "two"], spaced.Out.Lines);
             var head = Nets.Run(w, a, "curl -I http://10.0.0.2/index.html");
-            Assert.Equal(["HTTP/1.1 200 OK", "Server: NetLab", "Content-Type: text/html", "Content-Length: 16", "Connection: keep-alive", ""], head.Out.Lines);
+            Assert.Equal(["HTTP/1.1 200 OK", "Server: NetLab", "Content-Type: text/html", "Content-Length: 16", "Accept-Ranges: bytes", "Connection: keep-alive", ""], head.Out.Lines);
             var missing = Nets.Run(w, a, "curl -s -w '%{http_code} %{size_download}\\n' http://10.0.0.2/../etc/passwd");
             Assert.Equal(0, missing.Status);
             Assert.Equal(["404 0"], missing.Out.Lines);
@@ -85,9 +85,9 @@ public sealed class HttpAndServeTests : IDisposable
             }
             var text = Encoding.ASCII.GetString(reply.ToArray());
             Assert.Equal(
-                "HTTP/1.1 200 OK\r\nServer: NetLab\r\nContent-Type: text/html\r\nContent-Length: 16\r\nConnection: keep-alive\r\n\r\n<h1>NetLab</h1>\n"
+                "HTTP/1.1 200 OK\r\nServer: NetLab\r\nContent-Type: text/html\r\nContent-Length: 16\r\nAccept-Ranges: bytes\r\nConnection: keep-alive\r\n\r\n<h1>NetLab</h1>\n"
                 + "HTTP/1.1 404 Not Found\r\nServer: NetLab\r\nContent-Type: text/plain\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n"
-                + "HTTP/1.1 200 OK\r\nServer: NetLab\r\nContent-Type: text/html\r\nContent-Length: 16\r\nConnection: close\r\n\r\n", text);
+                + "HTTP/1.1 200 OK\r\nServer: NetLab\r\nContent-Type: text/html\r\nContent-Length: 16\r\nAccept-Ranges: bytes\r\nConnection: close\r\n\r\n", text);
             c.Close();
             server.Stop.Cancel();
             w.Scheduler.Run(server.Task);
@@ -129,6 +129,35 @@ public sealed class HttpAndServeTests : IDisposable
             Assert.Equal(["serve: tcp:7:discard: bind: Address already in use"], second.Out.Errors);
             first.Stop.Cancel();
             w.Scheduler.Run(first.Task);
+        }
+    }
+
+    /// <summary>RFC 9110 §14: one range is served as 206 with Content-Range; past the end is 416; what is not one valid range is ignored (200).</summary>
+    [Theory]
+    [InlineData("0-3", "206 4", "0123", "bytes 0-3/10")]
+    [InlineData("5-", "206 5", "56789", "bytes 5-9/10")]
+    [InlineData("-3", "206 3", "789", "bytes 7-9/10")]
+    [InlineData("8-20", "206 2", "89", "bytes 8-9/10")]
+    [InlineData("10-", "416 0", "", "bytes */10")]
+    [InlineData("3-1", "200 10", "0123456789", null)]
+    [InlineData("0-1,4-5", "200 10", "0123456789", null)]
+    public void Http_Range(string range, string codeAndSize, string body, string? contentRange)
+    {
+        File.WriteAllText(Path.Combine(_dir, "digits"), "0123456789");
+        var output = Path.Combine(_dir, "out");
+        var (w, a, b) = Nets.Lan2();
+        using (w)
+        {
+            var server = Start(w, b, $"serve tcp:80:http:{_dir}");
+            var r = Nets.Run(w, a, $"curl -s -r {range} -o {output} -w '%{{http_code}} %{{size_download}}\\n' http://10.0.0.2/digits");
+            Assert.Equal([codeAndSize], r.Out.Lines);
+            Assert.Equal(body, File.ReadAllText(output));
+            var head = Nets.Run(w, a, $"curl -s -i -r {range} http://10.0.0.2/digits");
+            Assert.Equal(contentRange, head.Out.Lines.Where(l => l.StartsWith("Content-Range: ", StringComparison.Ordinal)).Select(l => l[15..]).SingleOrDefault());
+            // A HEAD ignores Range (RFC 9110 §14.2).
+            Assert.Equal("HTTP/1.1 200 OK", Nets.Run(w, a, $"curl -s -I -r {range} http://10.0.0.2/digits").Out.Lines[0]);
+            server.Stop.Cancel();
+            w.Scheduler.Run(server.Task);
         }
     }
 

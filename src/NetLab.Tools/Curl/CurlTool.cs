@@ -11,7 +11,8 @@ namespace NetLab.Tools.Curl;
 /// <summary>
 /// curl 7.88 (Debian bookworm) for one http:// URL with an IPv4 address (NetLab has no resolver yet):
 /// GET, or HEAD with <c>-I</c>; <c>-o FILE</c> writes the body to a file of the real file system,
-/// otherwise it is printed line by line; <c>-i</c> prints the response head first; <c>-s</c>/<c>-S</c>;
+/// otherwise it is printed line by line; <c>-i</c> prints the response head first; <c>-r RANGE</c> asks
+/// for a byte range; <c>-s</c>/<c>-S</c>;
 /// <c>-w FORMAT</c> with %{http_code}, %{size_download}, %{speed_download} and %{time_total}. Bodies are
 /// framed by Content-Length, chunked coding or the end of the connection (RFC 9112 §6.3). Errors print
 /// curl's message and exit with its code (3 bad URL, 6 unresolved host, 7 connect, 18 short body, 23 write,
@@ -27,7 +28,7 @@ public sealed class CurlTool : ITool
     private sealed class Options
     {
         public bool Silent, ShowError, Head, Include;
-        public string? OutFile, WriteOut, Url;
+        public string? OutFile, WriteOut, Url, Range;
     }
 
     private sealed class CurlError(int code, string message) : Exception(message)
@@ -38,7 +39,7 @@ public sealed class CurlTool : ITool
     public async Task<int> RunAsync(ToolContext ctx, IReadOnlyList<string> args)
     {
         var o = new Options();
-        var g = new Getopt("curl", args, "sSIio:w:");
+        var g = new Getopt("curl", args, "sSIio:r:w:");
         while (g.Next(out var opt, out var arg))
         {
             switch (opt)
@@ -48,6 +49,7 @@ public sealed class CurlTool : ITool
                 case 'I': o.Head = true; break;
                 case 'i': o.Include = true; break;
                 case 'o': o.OutFile = arg; break;
+                case 'r': o.Range = arg; break;
                 case 'w': o.WriteOut = arg; break;
                 default:
                     ctx.Output.WriteError(g.Error ?? $"curl: option -{opt}: is not supported by NetLab's curl");
@@ -92,7 +94,8 @@ public sealed class CurlTool : ITool
                 long ms = (ctx.Now.Nanoseconds - start) / 1_000_000;
                 throw new CurlError(7, $"Failed to connect to {address} port {port} after {ms} ms: Couldn't connect to server");
             }
-            var request = $"{(o.Head ? "HEAD" : "GET")} {path} HTTP/1.1\r\nHost: {hostField}\r\nUser-Agent: {UserAgent}\r\nAccept: */*\r\n\r\n";
+            var range = o.Range is null ? "" : $"Range: bytes={o.Range}\r\n";
+            var request = $"{(o.Head ? "HEAD" : "GET")} {path} HTTP/1.1\r\nHost: {hostField}\r\n{range}User-Agent: {UserAgent}\r\nAccept: */*\r\n\r\n";
             await c.SendAsync(Encoding.ASCII.GetBytes(request), ctx.CancellationToken);
             var reader = new Reader(c, ctx.CancellationToken);
             var head = await reader.ReadHead();

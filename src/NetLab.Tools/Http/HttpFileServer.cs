@@ -7,10 +7,10 @@ namespace NetLab.Tools.Http;
 /// <summary>
 /// A static-file HTTP/1.1 origin server over one NetLab TCP connection (RFC 9110, RFC 9112): GET and HEAD
 /// of files under a root directory, Content-Length framing, persistent connections (pipelined requests
-/// are answered in order), 400 for a malformed request, 404 for a missing file, 405 for other methods.
-/// A directory serves its index.html. Without a reliable clock, no Date field (RFC 9110 §6.6.1).
-/// Ranges, conditional requests and request bodies other than Content-Length are not supported yet
-/// (issue #7 grows this server).
+/// are answered in order), 400 for a malformed request, 404 for a missing file, 405 for other methods,
+/// one byte range per request (206, or 416 past the end). A directory serves its index.html. Without a
+/// reliable clock, no Date field (RFC 9110 §6.6.1). Conditional requests, multiple ranges and request
+/// bodies other than Content-Length are not supported yet (issue #7 grows this server).
 /// </summary>
 public sealed class HttpFileServer(string root, Action<string> log)
 {
@@ -86,10 +86,26 @@ public sealed class HttpFileServer(string root, Action<string> log)
             return await SendHead(c, 404, "Not Found", "text/plain", 0, keepAlive, ct);
         }
         long size = file.Length;
-        long sent = await SendHead(c, 200, "OK", ContentType(file.Name), size, keepAlive, ct);
+        long first = 0, length = size;
+        int status = 200;
+        string extra = "Accept-Ranges: bytes\r\n";
+        // RFC 9110 §14.2: Range is defined for GET only; a HEAD gets the whole representation's head.
+        switch (ParseRange(head.Method == "GET" ? head.Field("Range") : null, size, out long from, out long to))
+        {
+            case RangeResult.Satisfiable:
+                (status, first, length) = (206, from, to - from + 1);
+                extra += string.Create(CultureInfo.InvariantCulture, $"Content-Range: bytes {from}-{to}/{size}\r\n");
+                break;
+            case RangeResult.Unsatisfiable:
+                log(string.Create(CultureInfo.InvariantCulture, $"\"{head}\" 416 {size}"));
+                return await SendHead(c, 416, "Range Not Satisfiable", "text/plain", 0, keepAlive, ct,
+                    string.Create(CultureInfo.InvariantCulture, $"Content-Range: bytes */{size}\r\n"));
+        }
+        long sent = await SendHead(c, status, status == 206 ? "Partial Content" : "OK", ContentType(file.Name), length, keepAlive, ct, extra);
         if (head.Method == "GET")
         {
-            long left = size;
+            file.Position = first;
+            long left = length;
             while (left > 0)
             {
                 int n = file.Read(chunk, 0, (int)Math.Min(chunk.Length, left));
@@ -99,8 +115,40 @@ public sealed class HttpFileServer(string root, Action<string> log)
                 sent += n;
             }
         }
-        log(string.Create(CultureInfo.InvariantCulture, $"\"{head}\" 200 {size}"));
+        log(string.Create(CultureInfo.InvariantCulture, $"\"{head}\" {status} {length}"));
         return sent;
+    }
+
+    private enum RangeResult { None, Satisfiable, Unsatisfiable }
+
+    /// <summary>
+    /// RFC 9110 §14.2: one byte range (<c>bytes=A-B</c>, <c>bytes=A-</c>, <c>bytes=-N</c>) of a file of
+    /// <paramref name="size"/> bytes. A server may ignore Range, and this one ignores what it does not parse and
+    /// multiple ranges (§14.2: a 200 with the whole file).
+    /// </summary>
+    private static RangeResult ParseRange(string? value, long size, out long from, out long to)
+    {
+        from = to = 0;
+        if (value is null || !value.StartsWith("bytes=", StringComparison.OrdinalIgnoreCase) || value.Contains(',')) return RangeResult.None;
+        var spec = value[6..].Trim();
+        int dash = spec.IndexOf('-');
+        if (dash < 0) return RangeResult.None;
+        string a = spec[..dash], b = spec[(dash + 1)..];
+        const NumberStyles digits = NumberStyles.None;
+        if (a.Length == 0)
+        {
+            // A suffix: the last N bytes (all of a shorter file); a zero-length suffix selects nothing.
+            if (!long.TryParse(b, digits, CultureInfo.InvariantCulture, out long suffix)) return RangeResult.None;
+            if (suffix == 0 || size == 0) return RangeResult.Unsatisfiable;
+            (from, to) = (Math.Max(0, size - suffix), size - 1);
+            return RangeResult.Satisfiable;
+        }
+        if (!long.TryParse(a, digits, CultureInfo.InvariantCulture, out from)) return RangeResult.None;
+        to = size - 1;
+        if (b.Length > 0 && (!long.TryParse(b, digits, CultureInfo.InvariantCulture, out to) || to < from)) return RangeResult.None;
+        if (from >= size) return RangeResult.Unsatisfiable;
+        to = Math.Min(to, size - 1);
+        return RangeResult.Satisfiable;
     }
 
     /// <summary>

@@ -90,6 +90,21 @@ public class TapServeTests(ServingNetLab f) : IClassFixture<ServingNetLab>
         TapFiles.Report($"100 MB NetLab -> kernel (HTTP GET, kernel curl): {TapFiles.MegabytesPerSecond(double.Parse(r.Stdout, CultureInfo.InvariantCulture))}");
     }
 
+    /// <summary>The kernel's curl asks for bytes 1000000-1999999 of the big file and gets exactly those (206).</summary>
+    [Fact]
+    public void Curl_Range_GetsThatPartOfTheFile()
+    {
+        var output = f.Files.PathOf("range");
+        var r = f.Lab.Sh($"curl -s -r 1000000-1999999 -o {output} -w '%{{http_code}} %{{size_download}}' http://10.77.0.2:8080/big");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal("206 1000000", r.Stdout);
+        using var big = File.OpenRead(f.BigFile);
+        big.Position = 1_000_000;
+        var expected = new byte[1_000_000];
+        big.ReadExactly(expected);
+        Assert.Equal(expected, File.ReadAllBytes(output));
+    }
+
     /// <summary>A SYN to a closed port gets a RST at once: socat reports "Connection refused", not a timeout.</summary>
     [Fact]
     public void ClosedTcpPort_IsRefusedWithRst()
