@@ -214,7 +214,7 @@ public static class AttachCommand
         }
         double perBatch = wire.RxBatches == 0 ? 0 : (double)wire.RxFrames / wire.RxBatches;
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"tap: {wire.RxFrames} frames read in {wire.RxBatches} batches ({perBatch:0.0} per batch), {dev.Stats.TxPackets} written; read errors {wire.ReadErrors}, write errors {wire.WriteErrors}"));
+            $"tap: {wire.RxFrames} frames read in {wire.RxBatches} batches ({perBatch:0.0} per batch), {dev.Stats.TxPackets} written; read errors {wire.ReadErrors}, write errors {wire.WriteErrors}; {loop.InboxItems} items through the loop's inbox"));
         stdout.WriteLine(loop.Jitter.ToString());
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"gc: {GC.GetTotalAllocatedBytes() / 1e6:0.0} MB allocated by the process, {GC.CollectionCount(0)} gen0 / {GC.CollectionCount(2)} gen2 collections"));
