@@ -14,7 +14,7 @@ public static class Program
 
     public static RootCommand BuildCommand(TextWriter stdout, TextWriter stderr)
     {
-        var root = new RootCommand("NetLab: the Linux network stack in a deterministic virtual network.");
+        var root = new RootCommand("NetLab: the Linux network stack in a deterministic virtual network, or on a real one through a TAP device.");
 
         var file = new Argument<FileInfo>("file") { Description = "The scenario (YAML) to run." };
         var outDir = new Option<DirectoryInfo?>("--out") { Description = "Where to write pcaps and the transcript (default: out/<scenario name>)." };
@@ -25,6 +25,7 @@ public static class Program
         };
         run.SetAction(parse => Run(parse.GetValue(file)!, parse.GetValue(outDir), parse.GetValue(seed), stdout, stderr));
         root.Subcommands.Add(run);
+        root.Subcommands.Add(Attach.AttachCommand.Build(stdout, stderr));
         return root;
     }
 

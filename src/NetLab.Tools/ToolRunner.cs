@@ -15,6 +15,7 @@ public static class ToolRunner
         new ArpingTool(), new TcpRrTool(), new Ss.SsTool(), new Netstat.NetstatTool(), new Nc.NcTool(), new Iperf.Iperf3Tool(),
         new Servers.InetdServerTool("echo-server"), new Servers.InetdServerTool("discard-server"),
         new Servers.InetdServerTool("chargen-server"), new Hping3.Hping3Tool(), new Dmesg.DmesgTool(),
+        new Servers.ServeTool(), new Curl.CurlTool(),
     }.ToDictionary(t => t.Name, StringComparer.Ordinal);
 
     /// <summary>The commands NetLab hosts have.</summary>

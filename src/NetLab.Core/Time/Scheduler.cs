@@ -5,7 +5,8 @@ namespace NetLab.Core.Time;
 /// the same instant run first in, first out and a run is a pure function of its inputs (CONVENTIONS
 /// rule 5). Arming pushes a node; cancelling or re-arming only marks the old node stale (O(1)), and
 /// stale nodes are dropped when they reach the top or compacted away when they outnumber live ones.
-/// Single-threaded: only the loop's own thread may touch it.
+/// Single-threaded: only the loop's own thread may touch it. In real time (a TAP attachment) NetLab.Real's
+/// RealTimeLoop drives it, paced to the wall clock, and I/O threads reach it only through that loop's inbox.
 /// </summary>
 public sealed class Scheduler
 {
@@ -115,6 +116,28 @@ public sealed class Scheduler
             t.Fire();
             return true;
         }
+        return false;
+    }
+
+    /// <summary>
+    /// When the earliest live event is due, if any: the real-time loop (NetLab.Real) sleeps until then.
+    /// Stale nodes on top are dropped on the way, as <see cref="Step"/> drops them.
+    /// </summary>
+    public bool TryPeekNextDue(out SimTime due)
+    {
+        while (_count > 0)
+        {
+            ref var root = ref _heap[0];
+            if (root.Timer.ArmedSequence != root.Sequence)
+            {
+                RemoveRoot();
+                _stale--;
+                continue;
+            }
+            due = new(root.Due);
+            return true;
+        }
+        due = default;
         return false;
     }
 
