@@ -219,7 +219,7 @@ public sealed partial class TcpSocket
         if ((flags & TcpFlags.Rst) != 0) _host.TcpStats.Inc(TcpMib.OutRsts);
         _segsOut += segs;
         var err = _host.Ipv4.Output(pkt, new IpSendParams(LocalAddress, RemoteAddress, IpProtocol.Tcp, Ttl, Tos,
-            PmtuDisc.Want, BoundDevice, true, false));
+            PmtuDiscover, BoundDevice, true, false));
         // __tcp_transmit_skb(): NET_XMIT_DROP from the local qdisc is congestion at home: enter CWR.
         if (err == Errno.ENOBUFS && IsSynchronized) EnterCwr();
         if (err == Errno.None) UpdateSkbAfterSend(len > 0 ? len : hl);

@@ -252,6 +252,14 @@ public sealed partial class TcpSocket : IDisposable
     public byte Tos { get; set; }
     /// <summary>IP_TTL; -1 uses ip_default_ttl.</summary>
     public int Ttl { get; set; } = -1;
+    /// <summary>IP_MTU_DISCOVER: IP_PMTUDISC_WANT by default (DF while the path MTU is not locked); DONT clears DF.</summary>
+    public PmtuDisc PmtuDiscover { get; set; } = PmtuDisc.Want;
+
+    /// <summary>
+    /// tcp_inq_hint(), the TCP_CM_INQ value recvmsg() reports with TCP_INQ: bytes ready to read, or 1 when none are
+    /// left and the peer has closed (SOCK_DONE), so that a reader knows a read would return EOF.
+    /// </summary>
+    public int InqHint => _rcvQueue.Count == 0 && (_finReceived || _skErr != Errno.None) ? 1 : _rcvQueue.Count;
 
     // ------------------------------------------------------------------ state for ss / tests
 

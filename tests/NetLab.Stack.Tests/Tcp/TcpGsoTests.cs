@@ -156,3 +156,41 @@ public class TcpPacingTests
         p.Socket.Dispose();
     }
 }
+
+/// <summary>Socket options the packetdrill suite sets: IP_MTU_DISCOVER on a TCP socket and TCP_INQ's hint.</summary>
+public class TcpSocketOptionTests
+{
+    [Fact]
+    public void IpPmtudiscDont_ClearsDf_OnEverySegment()
+    {
+        using var h = new TcpHarness();
+        var p = TcpPeer.Connect(h, rtt: 10.Ms(), configure: s => s.PmtuDiscover = PmtuDisc.Dont);
+        h.At(20.Ms(), () => Assert.Equal(Errno.None, p.Socket.TrySend(new byte[100], out _)));
+        var data = p.ExpectData(at: 20.Ms(), offset: 0, length: 100, psh: true);
+        Assert.False(data.Ip.DontFragment);
+        p.Socket.Dispose();
+    }
+
+    [Fact]
+    public void InqHint_CountsUnreadBytes_ThenOneAfterTheFin()
+    {
+        using var h = new TcpHarness();
+        var p = TcpPeer.Connect(h, rtt: 10.Ms());
+        p.Data(at: 20.Ms(), offset: 0, length: 1000, fin: true);
+        p.ExpectAck(at: 20.Ms(), ackOffset: 1001); // quick-ACK mode at the start of the connection
+        bool checkedHint = false;
+        h.At(21.Ms(), () =>
+        {
+            checkedHint = true;
+            Assert.Equal(1000, p.Socket.InqHint);
+            var buf = new byte[600];
+            Assert.Equal(Errno.None, p.Socket.TryReceive(buf, out int n));
+            Assert.Equal(400, p.Socket.InqHint);
+            Assert.Equal(Errno.None, p.Socket.TryReceive(buf, out n));
+            Assert.Equal(1, p.Socket.InqHint); // nothing left but EOF (SOCK_DONE)
+        });
+        h.ExpectNothingUntil(22.Ms()); // runs the check at 21 ms
+        Assert.True(checkedHint);
+        p.Socket.Dispose();
+    }
+}
