@@ -76,7 +76,10 @@ public sealed record IcmpPacketSpec(
 
 public enum TcpOptionKind { Nop, Eol, Mss, WindowScale, SackPermitted, Sack, Timestamp, FastOpen, FastOpenExp, Md5 }
 
-/// <summary>One option of a TCP packet line; <see cref="Blocks"/> for sack, <see cref="Cookie"/> for FO/md5 (hex).</summary>
+/// <summary>
+/// One option of a TCP packet line; <see cref="Blocks"/> for sack, <see cref="Cookie"/> for FO/md5 (hex; null for a
+/// symbolic cookie such as TFO_COOKIE, which matches any).
+/// </summary>
 public sealed record TcpOptionSpec(
     TcpOptionKind Kind, long Value = 0, long Value2 = 0, IReadOnlyList<(uint Start, uint End)>? Blocks = null, byte[]? Cookie = null);
 

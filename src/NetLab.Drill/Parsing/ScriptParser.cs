@@ -151,6 +151,7 @@ public sealed class ScriptParser
         if (c == '.' && Peek(1) == '.' && Peek(2) == '.')
         {
             Advance(3);
+            SkipBlanks();
             long end = ParseTime();
             if (time.Kind == TimeKind.Any || time.EndUs is not null) throw Error("a blocking call's start must be a single time");
             if (end < time.StartUs) throw Error("a blocking call cannot end before it starts");
@@ -338,15 +339,22 @@ public sealed class ScriptParser
         }
     }
 
-    /// <summary>An optional hex blob after FO/FOEXP/md5 (<c>abcd1234</c>); empty when absent.</summary>
-    private byte[] ReadHexBlob()
+    /// <summary>
+    /// An optional hex blob after FO/FOEXP/md5 (<c>abcd1234</c>): empty when absent, null for a symbolic name
+    /// (<c>TFO_COOKIE</c>, which packetdrill's --define would fill in), which matches any cookie.
+    /// </summary>
+    private byte[]? ReadHexBlob()
     {
         if (!char.IsAsciiLetterOrDigit(Peek())) return [];
         var hexPos = Pos;
         string blob = ReadWhile(c => char.IsAsciiLetterOrDigit(c) || c == '_');
-        if (blob.Length % 2 != 0 || !blob.All(char.IsAsciiHexDigit))
-            throw new SyntaxException(hexPos, $"expected an even number of hex digits for the option cookie, found '{blob}'");
-        return Convert.FromHexString(blob);
+        if (blob.All(char.IsAsciiHexDigit))
+        {
+            if (blob.Length % 2 != 0) throw new SyntaxException(hexPos, $"expected an even number of hex digits for the option cookie, found '{blob}'");
+            return Convert.FromHexString(blob);
+        }
+        if (!char.IsAsciiLetter(blob[0]) && blob[0] != '_') throw new SyntaxException(hexPos, $"expected a hex cookie or a name, found '{blob}'");
+        return null;
     }
 
     private UdpPacketSpec ParseUdp(SourcePos pos, Direction dir, IpInfo? ip)

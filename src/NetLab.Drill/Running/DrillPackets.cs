@@ -37,19 +37,19 @@ public static class DrillFlags
         return bits;
     }
 
-    /// <summary>packetdrill's notation, in tcpdump's order (F S R P . U E W), "-" for none.</summary>
+    /// <summary>packetdrill's notation, in the order scripts write flags (SEW, SF., FP.), "-" for none.</summary>
     public static string Format(ushort bits)
     {
         if ((bits & 0xFF) == 0) return "-";
         var sb = new StringBuilder();
-        if ((bits & Fin) != 0) sb.Append('F');
         if ((bits & Syn) != 0) sb.Append('S');
+        if ((bits & Fin) != 0) sb.Append('F');
         if ((bits & Rst) != 0) sb.Append('R');
         if ((bits & Psh) != 0) sb.Append('P');
-        if ((bits & Ack) != 0) sb.Append('.');
-        if ((bits & Urg) != 0) sb.Append('U');
         if ((bits & Ece) != 0) sb.Append('E');
         if ((bits & Cwr) != 0) sb.Append('W');
+        if ((bits & Urg) != 0) sb.Append('U');
+        if ((bits & Ack) != 0) sb.Append('.');
         return sb.ToString();
     }
 }

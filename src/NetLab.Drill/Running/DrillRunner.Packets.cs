@@ -54,9 +54,6 @@ public sealed partial class DrillRunner
     private string? CompareTcp(TcpPacketSpec s, LivePacket live)
     {
         if (live.Tcp is not { } t) return "live packet is not TCP";
-        ushort want = DrillFlags.Parse(s.Flags);
-        if ((t.Flags & 0xFF) != want)
-            return $"live packet field tcp_flags: expected: {DrillFlags.Format(want)} vs actual: {DrillFlags.Format(t.Flags)}";
         if ((t.Flags & DrillFlags.Syn) != 0)
         {
             // The host's SYN or SYN-ACK fixes its ISN; an active open also fixes the ports of a new flow.
@@ -65,6 +62,9 @@ public sealed partial class DrillRunner
             _flow ??= new Flow { LocalPort = t.SrcPort, RemotePort = t.DstPort };
             _flow.LocalIsn = t.Seq;
         }
+        ushort want = DrillFlags.Parse(s.Flags);
+        if ((t.Flags & 0xFF) != want)
+            return $"live packet field tcp_flags: expected: {DrillFlags.Format(want)} vs actual: {DrillFlags.Format(t.Flags)}";
         var flow = _flow;
         if (flow?.LocalIsn is not { } isn) return "the host sent a segment before any SYN: its sequence numbers cannot be made relative";
         uint seq = t.Seq - isn;
@@ -113,8 +113,8 @@ public sealed partial class DrillRunner
                     if ((uint)g.Value2 != (uint)w.Value2) return Field("tcp_option TS ecr", (uint)w.Value2, (uint)g.Value2);
                     break;
                 }
-                case TcpOptionKind.FastOpen or TcpOptionKind.FastOpenExp when !g.Cookie!.AsSpan().SequenceEqual(w.Cookie ?? []):
-                    return $"bad outbound TCP options: expected FO cookie {Convert.ToHexStringLower(w.Cookie ?? [])} vs actual {Convert.ToHexStringLower(g.Cookie!)}";
+                case TcpOptionKind.FastOpen or TcpOptionKind.FastOpenExp when w.Cookie is not null && !g.Cookie!.AsSpan().SequenceEqual(w.Cookie):
+                    return $"bad outbound TCP options: expected FO cookie {Convert.ToHexStringLower(w.Cookie)} vs actual {Convert.ToHexStringLower(g.Cookie!)}";
             }
         }
         return null;
@@ -228,6 +228,11 @@ public sealed partial class DrillRunner
         var options = new List<LiveOption>();
         foreach (var o in t.Options ?? [])
         {
+            if (o.Kind is TcpOptionKind.FastOpen or TcpOptionKind.FastOpenExp && o.Cookie is null)
+            {
+                Fail(t.Pos.Line, "an inbound Fast Open option needs a hex cookie; a symbolic one (TFO_COOKIE) is not defined");
+                return null;
+            }
             options.Add(o.Kind switch
             {
                 TcpOptionKind.Sack => new LiveOption(o.Kind, Blocks: o.Blocks!.Select(b => (b.Start + (flow.LocalIsn ?? 0), b.End + (flow.LocalIsn ?? 0))).ToArray()),

@@ -88,7 +88,7 @@ public sealed partial class DrillRunner
         "socket" => Task.FromResult(Socket(c)),
         "bind" => WithFd(c, f => Task.FromResult(SysResult.Of(f.Socket.Bind(_opt.LocalIp, _opt.BindPort)))),
         "listen" => WithFd(c, f => Task.FromResult(SysResult.Of(f.Socket.Listen((int)Int(c, 1))))),
-        "accept" or "accept4" => WithFd(c, f => Accept(f)),
+        "accept" or "accept4" => WithFd(c, f => Accept(c, f)),
         "connect" => WithFd(c, f => Connect(c, f)),
         "write" => WithFd(c, f => Send(f, Int(c, 2), 0)),
         "send" => WithFd(c, f => Send(f, Int(c, 2), Int(c, 3))),
@@ -118,21 +118,31 @@ public sealed partial class DrillRunner
         long type = Int(c, 1);
         if ((type & 0xF) != SOCK_STREAM)
             return SysResult.Fail($"socket(): only SOCK_STREAM (TCP) sockets are supported by NetLab's drill, not {Arg(c, 1)}");
-        int fd = FirstFd;
-        while (_fds.ContainsKey(fd)) fd++; // the lowest free descriptor, as the kernel allocates
+        int fd = NewFd(c);
         _fds[fd] = new FdEntry(_host.Tcp.Open()) { NonBlocking = (type & SOCK_NONBLOCK) != 0 };
         return new SysResult(fd);
     }
 
-    private async Task<SysResult> Accept(FdEntry f)
+    /// <summary>
+    /// The descriptor a new socket gets: the one the script's result names, as packetdrill maps script descriptors to
+    /// live ones (a script may call its first socket 4); else the lowest free one, as the kernel allocates.
+    /// </summary>
+    private int NewFd(SyscallSpec c)
+    {
+        if (c.Result is IntExpr { Value: >= 0 and < int.MaxValue } want && !_fds.ContainsKey((int)want.Value)) return (int)want.Value;
+        int fd = FirstFd;
+        while (_fds.ContainsKey(fd)) fd++;
+        return fd;
+    }
+
+    private async Task<SysResult> Accept(SyscallSpec c, FdEntry f)
     {
         while (true)
         {
             var err = f.Socket.TryAccept(out var child);
             if (err == Stack.Errno.None)
             {
-                int fd = FirstFd;
-                while (_fds.ContainsKey(fd)) fd++;
+                int fd = NewFd(c);
                 _fds[fd] = new FdEntry(child!);
                 _testFd = fd;
                 return new SysResult(fd);
