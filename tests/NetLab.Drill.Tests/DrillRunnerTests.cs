@@ -1,0 +1,176 @@
+using NetLab.Drill.Running;
+
+namespace NetLab.Drill.Tests;
+
+/// <summary>The runner on small inline scripts: what passes, and what each kind of mismatch says.</summary>
+public class DrillRunnerTests
+{
+    // A passive open with the packetdrill defaults' buffers (so the SYN-ACK's wscale is 8, as in the shared scripts).
+    private const string Accepted = """
+        `sysctl -q net.ipv4.tcp_rmem="4096 540000 15728640" net.ipv4.tcp_wmem="4096 262144 4194304"`
+        0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+        +0 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
+        +0 bind(3, ..., ...) = 0
+        +0 listen(3, 1) = 0
+        +0 < S 0:0(0) win 32792 <mss 1000,nop,wscale 7>
+        +0 > S. 0:0(0) ack 1 <mss 1460,nop,wscale 8>
+        +.1 < . 1:1(0) ack 1 win 257
+        +0 accept(3, ..., ...) = 4
+
+        """;
+
+    private static DrillOutcome Run(string text) => DrillRunner.RunText(text, "inline.pkt");
+
+    private static void AssertPasses(string text)
+    {
+        var o = Run(text);
+        Assert.True(o.Passed, o.Message);
+    }
+
+    private static DrillOutcome AssertFails(string text, int line)
+    {
+        var o = Run(text);
+        Assert.Equal(DrillStatus.Failed, o.Status);
+        Assert.Equal(line, o.Line);
+        Assert.StartsWith($"inline.pkt:{line}: ", o.Message);
+        return o;
+    }
+
+    [Fact]
+    public void PassiveOpen_WriteAndAck_Passes() => AssertPasses(Accepted + """
+        +0 write(4, ..., 1000) = 1000
+        +0 > P. 1:1001(1000) ack 1
+        +.1 < . 1:1(0) ack 1001 win 257
+        +0 %{ assert tcpi_snd_cwnd == 10, tcpi_snd_cwnd }%
+        +0 close(4) = 0
+        +0 > F. 1001:1001(0) ack 1
+        """);
+
+    [Fact]
+    public void WrongAck_ShowsLineExpectedAndActualPacket()
+    {
+        var o = AssertFails(Accepted + """
+            +0 write(4, ..., 1000) = 1000
+            +0 > P. 1:1001(1000) ack 2
+            """, 11);
+        Assert.Contains("live packet field tcp_ack_seq: expected: 2 (0x2) vs actual: 1 (0x1)", o.Message);
+        Assert.Contains("script packet:   0.100000 > P. 1:1001(1000) ack 2", o.Message);
+        Assert.Contains("actual packet:   0.100000 > P. 1:1001(1000) ack 1 win ", o.Message);
+    }
+
+    [Fact]
+    public void WrongOptions_AreReported()
+    {
+        var o = AssertFails(Accepted.Replace("<mss 1460,nop,wscale 8>", "<mss 1400,nop,wscale 8>"), 7);
+        Assert.Contains("tcp_option mss: expected: 1400", o.Message);
+    }
+
+    [Fact]
+    public void LatePacket_IsATimingError()
+    {
+        var o = AssertFails(Accepted + """
+            +0 write(4, ..., 1000) = 1000
+            +.05 > P. 1:1001(1000) ack 1
+            """, 11);
+        Assert.Contains("timing error: expected outbound packet at 0.150000 sec but happened at 0.100000 sec; tolerance 0.004000 sec", o.Message);
+    }
+
+    [Fact]
+    public void ToleranceOption_WidensTheWindow() => AssertPasses("--tolerance_usecs=60000\n" + Accepted + """
+        +0 write(4, ..., 1000) = 1000
+        +.05 > P. 1:1001(1000) ack 1
+        """);
+
+    [Fact]
+    public void MissingPacket_TimesOut()
+    {
+        var o = AssertFails(Accepted + "+0 > F. 1:1(0) ack 1\n", 10);
+        Assert.Contains("Timed out waiting for packet", o.Message);
+    }
+
+    [Fact]
+    public void UnexpectedPacket_BeforeAnInboundOne_Fails()
+    {
+        var o = AssertFails(Accepted + """
+            +0 write(4, ..., 1000) = 1000
+            +.1 < . 1:1(0) ack 1001 win 257
+            """, 11);
+        Assert.Contains("unexpected outbound packet", o.Message);
+        Assert.Contains("> P. 1:1001(1000) ack 1", o.Message);
+    }
+
+    [Fact]
+    public void NonBlockingRead_ReturnsEagain_AndAWrongResultNamesTheErrno()
+    {
+        AssertPasses(Accepted + "+0 fcntl(4, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n+0 read(4, ..., 100) = -1 EAGAIN (Resource temporarily unavailable)\n");
+        var o = AssertFails(Accepted + "+0 fcntl(4, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n+0 read(4, ..., 100) = 100\n", 11);
+        Assert.Contains("Expected result 100 but got -1 with errno 11 (Resource temporarily unavailable)", o.Message);
+    }
+
+    [Fact]
+    public void BlockingRead_ReturnsWhenDataArrives() => AssertPasses(Accepted + """
+        +0...0.2 read(4, ..., 1000) = 500
+        +.2 < P. 1:501(500) ack 1 win 257
+        +0 > . 1:1(0) ack 501
+        """);
+
+    [Fact]
+    public void BlockingRead_StillBlockedAtItsEndTime_Fails()
+    {
+        var o = AssertFails(Accepted + """
+            +0...0.1 read(4, ..., 1000) = 500
+            +.2 < P. 1:501(500) ack 1 win 257
+            """, 10);
+        Assert.Contains("expected read() to return by 0.200000 sec, but it is still blocked", o.Message);
+    }
+
+    [Fact]
+    public void ActiveOpen_WithTimestamps_MapsTheEcr() => AssertPasses("""
+        `sysctl -q net.ipv4.tcp_rmem="4096 540000 15728640"`
+        0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+        +0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0
+        +0 connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)
+        +0 > S 0:0(0) <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 8>
+        +.01 < S. 0:0(0) ack 1 win 5840 <mss 1460,sackOK,TS val 700 ecr 100,nop,wscale 7>
+        +0 > . 1:1(0) ack 1 <nop,nop,TS val 110 ecr 700>
+        +0 write(3, ..., 100) = 100
+        +0 > P. 1:101(100) ack 1 <nop,nop,TS val 110 ecr 700>
+        """);
+
+    [Fact]
+    public void FailedAssertion_ShowsItsMessage()
+    {
+        var o = AssertFails(Accepted + "+0 %{ assert tcpi_snd_cwnd == 3, 'cwnd=%d' % tcpi_snd_cwnd }%\n", 10);
+        Assert.Contains("assertion failed: AssertionError: cwnd=10", o.Message);
+    }
+
+    [Fact]
+    public void ScriptFdNumbers_NameTheSockets() => AssertPasses("""
+        0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 7
+        +0 close(7) = 0
+        +0 close(7) = -1 EBADF (Bad file descriptor)
+        """);
+
+    [Fact]
+    public void UnsupportedCall_SaysSo()
+    {
+        var o = AssertFails("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 setsockopt(3, SOL_TCP, TCP_FASTOPEN, [1], 4) = 0\n", 2);
+        Assert.Contains("setsockopt(SOL_TCP, TCP_FASTOPEN) is not supported by NetLab", o.Message);
+    }
+
+    [Fact]
+    public void SyntaxError_IsInvalidScriptWithLineAndColumn()
+    {
+        var o = Run("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 > S 0:0(0) <mss>\n");
+        Assert.Equal(DrillStatus.InvalidScript, o.Status);
+        Assert.StartsWith("inline.pkt:2:19: syntax error: expected an MSS", o.Message);
+    }
+
+    [Fact]
+    public void UnknownOption_IsInvalid()
+    {
+        var o = Run("--no_such_option=1\n0 close(3) = -1 EBADF\n");
+        Assert.Equal(DrillStatus.InvalidScript, o.Status);
+        Assert.Contains("unknown option --no_such_option", o.Message);
+    }
+}
