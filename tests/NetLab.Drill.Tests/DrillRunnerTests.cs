@@ -1,3 +1,4 @@
+using CsCheck;
 using NetLab.Drill.Running;
 
 namespace NetLab.Drill.Tests;
@@ -172,5 +173,29 @@ public class DrillRunnerTests
         var o = Run("--no_such_option=1\n0 close(3) = -1 EBADF\n");
         Assert.Equal(DrillStatus.InvalidScript, o.Status);
         Assert.Contains("unknown option --no_such_option", o.Message);
+    }
+
+    /// <summary>Real scripts with a line dropped or two lines swapped run to an outcome: no exception escapes the runner.</summary>
+    [Fact]
+    public void MutatedSharedScripts_NeverThrow()
+    {
+        var scripts = Directory.GetFiles(Paths.PacketdrillDir, "*.pkt", SearchOption.AllDirectories)
+            .Order(StringComparer.Ordinal).Select(p => (Path: p, Lines: File.ReadAllLines(p))).ToArray();
+        Assert.NotEmpty(scripts);
+        var gen = from s in Gen.Int[0, scripts.Length - 1]
+                  from a in Gen.Int[0, 1000]
+                  from b in Gen.Int[0, 1000]
+                  from swap in Gen.Bool
+                  select (s, a, b, swap);
+        gen.Sample(x =>
+        {
+            var (path, lines) = scripts[x.s];
+            var copy = lines.ToList();
+            int i = x.a % copy.Count, j = x.b % copy.Count;
+            if (x.swap) (copy[i], copy[j]) = (copy[j], copy[i]);
+            else copy.RemoveAt(i);
+            var outcome = DrillRunner.RunText(string.Join('\n', copy), path);
+            Assert.False(string.IsNullOrEmpty(outcome.Message));
+        }, iter: 1000);
     }
 }

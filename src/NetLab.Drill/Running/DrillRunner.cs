@@ -37,6 +37,7 @@ public sealed partial class DrillRunner
     private readonly CodeEvaluator _code = new();
 
     private DrillOutcome? _failure;
+    private int _currentLine;
     private long _baseNs; // the time relative times count from: the previous event's
     private Flow? _flow;
     private ushort _nextRemotePort = FirstRemotePort;
@@ -104,7 +105,19 @@ public sealed partial class DrillRunner
         }
         // The command line's --tolerance-usecs overrides the script's, as packetdrill's command line does.
         if (toleranceUs is { } tol) options = options with { ToleranceUs = tol };
-        return new DrillRunner(script, path, options).Run();
+        DrillRunner? runner = null;
+        try
+        {
+            runner = new DrillRunner(script, path, options);
+            return runner.Run();
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or NetLabSocketException or KeyNotFoundException)
+        {
+            // An exception here is a NetLab bug or a configuration the stack refuses (--local_ip equal to --remote_ip):
+            // report it against the event that was running rather than crash the command.
+            int line = runner?._currentLine ?? 0;
+            return new DrillOutcome(DrillStatus.Failed, line, $"{path}:{line}: NetLab raised {e.GetType().Name}: {e.Message}", []);
+        }
     }
 
     private static (DrillOptions, string?) ApplyOption(DrillOptions o, DrillOption opt)
@@ -160,6 +173,7 @@ public sealed partial class DrillRunner
 
     private void RunEvent(DrillEvent ev)
     {
+        _currentLine = ev.Pos.Line;
         long start = ev.Time.Kind switch
         {
             TimeKind.Absolute => ev.Time.StartUs * 1000,
