@@ -174,13 +174,10 @@ public sealed partial class DrillRunner
     private void RunEvent(DrillEvent ev)
     {
         _currentLine = ev.Pos.Line;
-        long start = ev.Time.Kind switch
-        {
-            TimeKind.Absolute => ev.Time.StartUs * 1000,
-            TimeKind.Relative => _baseNs + ev.Time.StartUs * 1000,
-            _ => _baseNs,
-        };
-        long? end = ev.Time.EndUs is { } e ? (ev.Time.Kind == TimeKind.Relative ? _baseNs + e * 1000 : e * 1000) : null;
+        // Relative times, the end of a range and a blocking call's end time all count from the previous event.
+        long origin = ev.Time.Kind == TimeKind.Absolute ? 0 : _baseNs;
+        long start = ev.Time.Kind == TimeKind.Any ? _baseNs : origin + ev.Time.StartUs * 1000;
+        long? end = ev.Time.EndUs is { } e ? origin + e * 1000 : null;
         if (ev.Time.Kind == TimeKind.Absolute && start < _baseNs && ev.Action is not PacketSpec { Direction: Direction.Outbound })
         {
             Fail(ev.Pos.Line, $"time {Sec(start)} is before the previous event's time {Sec(_baseNs)}");
@@ -203,7 +200,7 @@ public sealed partial class DrillRunner
             case SyscallSpec call:
                 AdvanceTo(start);
                 _baseNs = start;
-                if (_failure is null) StartSyscall(call, start, call.EndUs is { } ce ? (ev.Time.Kind == TimeKind.Relative ? start - ev.Time.StartUs * 1000 + ce * 1000 : ce * 1000) : null);
+                if (_failure is null) StartSyscall(call, start, call.EndUs is { } callEnd ? origin + callEnd * 1000 : null);
                 return;
             case CodeSpec code:
                 AdvanceTo(start);
