@@ -146,6 +146,20 @@ public class DrillRunnerTests
     }
 
     [Fact]
+    public void TwoConnections_AreNumberedEachFromItsOwnIsns() => AssertPasses(Accepted + """
+        +0 < S 0:0(0) win 32792 <mss 1000,nop,wscale 7>
+        +0 > S. 0:0(0) ack 1 <mss 1460,nop,wscale 8>
+        +.1 < . 1:1(0) ack 1 win 257
+        +0 accept(3, ..., ...) = 5
+        +0 close(4) = 0
+        +0 > F. 1:1(0) ack 1
+        +0 close(5) = 0
+        +0 > F. 1:1(0) ack 1
+        +0 < F. 1:1(0) ack 2 win 257
+        +0 > . 2:2(0) ack 2
+        """);
+
+    [Fact]
     public void ScriptFdNumbers_NameTheSockets() => AssertPasses("""
         0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 7
         +0 close(7) = 0

@@ -54,19 +54,21 @@ public sealed partial class DrillRunner
     private string? CompareTcp(TcpPacketSpec s, LivePacket live)
     {
         if (live.Tcp is not { } t) return "live packet is not TCP";
-        if ((t.Flags & DrillFlags.Syn) != 0)
+        // Packets belong to a connection by their ports; the host's SYN opens a new one (unless it retransmits the
+        // last SYN), and its SYN or SYN-ACK fixes the ISN its sequence numbers count from.
+        var flow = FindFlow(t.SrcPort, t.DstPort);
+        if ((t.Flags & (DrillFlags.Syn | DrillFlags.Ack)) == DrillFlags.Syn && (flow is null || flow.LocalIsn != t.Seq))
         {
-            // The host's SYN or SYN-ACK fixes its ISN; an active open also fixes the ports of a new flow.
-            if ((t.Flags & DrillFlags.Ack) == 0 && (_flow is null || _flow.LocalIsn != t.Seq || _flow.Passive))
-                _flow = new Flow { LocalPort = t.SrcPort, RemotePort = t.DstPort, Passive = false };
-            _flow ??= new Flow { LocalPort = t.SrcPort, RemotePort = t.DstPort };
-            _flow.LocalIsn = t.Seq;
+            flow = new Flow { LocalPort = t.SrcPort, RemotePort = t.DstPort };
+            _flows.Add(flow);
+            _flow = flow;
         }
+        if (flow is not null && (t.Flags & DrillFlags.Syn) != 0) flow.LocalIsn = t.Seq;
         ushort want = DrillFlags.Parse(s.Flags);
         if ((t.Flags & 0xFF) != want)
             return $"live packet field tcp_flags: expected: {DrillFlags.Format(want)} vs actual: {DrillFlags.Format(t.Flags)}";
-        var flow = _flow;
-        if (flow?.LocalIsn is not { } isn) return "the host sent a segment before any SYN: its sequence numbers cannot be made relative";
+        if (flow?.LocalIsn is not { } isn)
+            return $"the host sent a segment on a connection without a SYN in the script (ports {t.SrcPort} > {t.DstPort}): its sequence numbers cannot be made relative";
         uint seq = t.Seq - isn;
         if (seq != s.Seq) return Field("tcp_seq", s.Seq, seq);
         if (t.PayloadLength != s.Length) return Field("tcp_data_len", (uint)s.Length, (uint)t.PayloadLength);
@@ -195,7 +197,10 @@ public sealed partial class DrillRunner
         {
             // A SYN starts a new passive flow (a new remote port), unless it repeats the current flow's SYN.
             if (_flow is not { Passive: true, SawInboundNonSyn: false } f || f.RemoteIsn != t.Seq)
+            {
                 _flow = new Flow { LocalPort = _opt.BindPort, RemotePort = _nextRemotePort++, Passive = true };
+                _flows.Add(_flow);
+            }
         }
         var flow = _flow;
         if (flow is null)

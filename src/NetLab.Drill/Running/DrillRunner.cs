@@ -39,7 +39,8 @@ public sealed partial class DrillRunner
     private DrillOutcome? _failure;
     private int _currentLine;
     private long _baseNs; // the time relative times count from: the previous event's
-    private Flow? _flow;
+    private readonly List<Flow> _flows = [];
+    private Flow? _flow; // the connection inbound packets go to: the one opened last
     private ushort _nextRemotePort = FirstRemotePort;
     // TCP timestamps: live value = script value + offset, learned from the first outbound TS option.
     private (uint Script, uint Live)? _tsBase;
@@ -256,6 +257,14 @@ public sealed partial class DrillRunner
 
     private long NowNs => _scheduler.Now.Nanoseconds;
 
+    /// <summary>The latest connection with these ports (as the host sees them), if the script opened one.</summary>
+    private Flow? FindFlow(ushort localPort, ushort remotePort)
+    {
+        for (int i = _flows.Count - 1; i >= 0; i--)
+            if (_flows[i].LocalPort == localPort && _flows[i].RemotePort == remotePort) return _flows[i];
+        return null;
+    }
+
     private void OnTransmit(Packet frame)
     {
         bool ok = DrillPackets.TryDecode(frame.Data, NowNs, out var packet);
@@ -309,7 +318,8 @@ public sealed partial class DrillRunner
             if (p.Icmp is { } icmp) return sb.Append($"icmp type {icmp.Type} code {icmp.Code}").ToString();
             return sb.Append($"udp ({p.UdpLength})").ToString();
         }
-        uint seqBase = _flow?.LocalIsn ?? 0, ackBase = _flow?.RemoteIsn ?? 0;
+        var flow = FindFlow(t.SrcPort, t.DstPort);
+        uint seqBase = flow?.LocalIsn ?? 0, ackBase = flow?.RemoteIsn ?? 0;
         uint seq = t.Seq - seqBase;
         sb.Append(DrillFlags.Format(t.Flags)).Append(' ').Append(seq).Append(':').Append(seq + (uint)t.PayloadLength)
           .Append('(').Append(t.PayloadLength).Append(')');
