@@ -160,6 +160,42 @@ public class DrillRunnerTests
         """);
 
     [Fact]
+    public void InboundIcmpFragNeeded_QuotesTheSegment_AndTcpShrinksItsSegments() => AssertPasses("""
+        0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+        +0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0
+        +0 connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)
+        +0 > S 0:0(0) <...>
+        +.01 < S. 0:0(0) ack 1 win 65535 <mss 1460,nop,wscale 7>
+        +0 > . 1:1(0) ack 1
+        +0 write(3, ..., 1460) = 1460
+        +0 > P. 1:1461(1460) ack 1
+        +.01 < icmp unreachable frag_needed mtu 1200 [1:1461(1460)]
+        +0 > . 1:1161(1160) ack 1
+        """);
+
+    // --tcp_ts_tick_usecs=1000: the host's TS val must advance 1 per ms (fin_tsval.pkt of the shared suite passes).
+    private const string TsTick = """
+        --tcp_ts_tick_usecs=1000
+        0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+        +0 bind(3, ..., ...) = 0
+        +0 listen(3, 1) = 0
+        +0 < S 0:0(0) win 20000 <mss 1000,sackOK,TS val 100 ecr 0>
+        +0 > S. 0:0(0) ack 1 <mss 1460,sackOK,TS val 100 ecr 100>
+        +.1 < . 1:1(0) ack 1 win 20000 <nop,nop,TS val 200 ecr 100>
+        +0 accept(3, ..., ...) = 4
+        +1 close(4) = 0
+
+        """;
+
+    [Fact]
+    public void TsTick_ChecksTheHostsClock()
+    {
+        AssertPasses(TsTick + "+0 > F. 1:1(0) ack 1 <nop,nop,TS val 1200 ecr 200>\n");
+        var o = AssertFails(TsTick + "+0 > F. 1:1(0) ack 1 <nop,nop,TS val 1500 ecr 200>\n", 10);
+        Assert.Contains("live packet field tcp_option TS val: expected: 1500 vs actual: 1200", o.Message);
+    }
+
+    [Fact]
     public void ScriptFdNumbers_NameTheSockets() => AssertPasses("""
         0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 7
         +0 close(7) = 0
