@@ -196,6 +196,14 @@ public class DrillRunnerTests
     }
 
     [Fact]
+    public void SkippedShellCommands_AreWarnings()
+    {
+        var o = Run("`tc qdisc add dev tun0 root pfifo\nsysctl -q net.ipv4.tcp_sack=0`\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n");
+        Assert.True(o.Passed, o.Message);
+        Assert.Equal(["line 1: shell command ignored (no NetLab counterpart): tc qdisc add dev tun0 root pfifo"], o.Warnings);
+    }
+
+    [Fact]
     public void ScriptFdNumbers_NameTheSockets() => AssertPasses("""
         0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 7
         +0 close(7) = 0
