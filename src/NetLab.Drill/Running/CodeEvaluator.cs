@@ -10,7 +10,7 @@ namespace NetLab.Drill.Running;
 /// unary <c>- + ~</c>, <c>min()</c>/<c>max()</c>/<c>abs()</c>, and <c>'fmt %d' % value</c>. Names come from the block's
 /// variables (kept across blocks, as packetdrill's Python keeps them) and then from <see cref="Lookup"/> (tcpi_*).
 /// </summary>
-public sealed class CodeEvaluator
+internal sealed class CodeEvaluator
 {
     private readonly Dictionary<string, object> _vars = new(StringComparer.Ordinal);
 

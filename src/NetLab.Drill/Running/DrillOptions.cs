@@ -6,7 +6,7 @@ namespace NetLab.Drill.Running;
 /// packetdrill's configuration (config.c defaults): IPv4, local 192.168.0.1, remote 192.0.2.1 behind gateway
 /// 192.168.0.2, bind and connect port 8080, MTU 1500, a tolerance of 4 ms on every timing check.
 /// </summary>
-public sealed record DrillOptions
+internal sealed record DrillOptions
 {
     public Ipv4Address LocalIp { get; init; } = Ipv4Address.Parse("192.168.0.1");
     public Ipv4Address RemoteIp { get; init; } = Ipv4Address.Parse("192.0.2.1");

@@ -9,16 +9,16 @@ using NetLab.Stack.Link;
 namespace NetLab.Drill.Running;
 
 /// <summary>A TCP option as seen on the wire, in the script's vocabulary (sack blocks and TS values still absolute).</summary>
-public readonly record struct LiveOption(TcpOptionKind Kind, long Value = 0, long Value2 = 0, (uint Start, uint End)[]? Blocks = null, byte[]? Cookie = null);
+internal readonly record struct LiveOption(TcpOptionKind Kind, long Value = 0, long Value2 = 0, (uint Start, uint End)[]? Blocks = null, byte[]? Cookie = null);
 
 /// <summary>What the host sent, decoded once: the IPv4 fields the scripts can check and the transport header.</summary>
-public sealed record LivePacket(long TimeNs, Ipv4Repr Ip, LiveTcp? Tcp, int? UdpLength, (byte Type, byte Code)? Icmp);
+internal sealed record LivePacket(long TimeNs, Ipv4Repr Ip, LiveTcp? Tcp, int? UdpLength, (byte Type, byte Code)? Icmp);
 
 /// <summary>A TCP header with absolute numbers and the options in order.</summary>
-public sealed record LiveTcp(ushort SrcPort, ushort DstPort, uint Seq, uint Ack, ushort Flags, ushort Window, ushort Urgent, int PayloadLength, LiveOption[] Options);
+internal sealed record LiveTcp(ushort SrcPort, ushort DstPort, uint Seq, uint Ack, ushort Flags, ushort Window, ushort Urgent, int PayloadLength, LiveOption[] Options);
 
 /// <summary>Bits of the TCP flags word (RFC 9293 §3.1, RFC 3168 §6.1 for E and W).</summary>
-public static class DrillFlags
+internal static class DrillFlags
 {
     public const ushort Fin = 0x01, Syn = 0x02, Rst = 0x04, Psh = 0x08, Ack = 0x10, Urg = 0x20, Ece = 0x40, Cwr = 0x80;
 
@@ -55,7 +55,7 @@ public static class DrillFlags
 }
 
 /// <summary>Decodes the frames the host sends and encodes the frames the script's remote end sends.</summary>
-public static class DrillPackets
+internal static class DrillPackets
 {
     private const int EthLen = EthernetHeaderView.Length;
     private const byte KindEol = 0, KindNop = 1, KindMss = 2, KindWscale = 3, KindSackOk = 4, KindSack = 5, KindTs = 8,

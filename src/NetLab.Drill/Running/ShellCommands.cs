@@ -10,7 +10,7 @@ namespace NetLab.Drill.Running;
 /// <c>../common/defaults.sh</c>, whose lines run the same way. Everything else (<c>tc</c>, <c>ip tcp_metrics</c>,
 /// <c>/sys/module</c> parameters, the sysctl restore script) has no NetLab counterpart and is skipped with a warning.
 /// </summary>
-public sealed class ShellCommands(SysctlTree sysctl, Action<string> warn)
+internal sealed class ShellCommands(SysctlTree sysctl, Action<string> warn)
 {
     private const int MaxIncludeDepth = 8;
 

@@ -11,7 +11,7 @@ namespace NetLab.Drill.Running;
 /// capable, as tun is, so TCP super-segments arrive whole. Like tun_get_user(), it does not check inbound packets
 /// against the MTU (scripts inject 10000-byte segments, as GRO would have built).
 /// </summary>
-public sealed class TunDevice : NetDevice
+internal sealed class TunDevice : NetDevice
 {
     public TunDevice(Host host, int ifIndex, MacAddress mac, int mtu)
         : base(host, "tun0", ifIndex, mac, mtu, DeviceFlags.Broadcast | DeviceFlags.Multicast, 500)
