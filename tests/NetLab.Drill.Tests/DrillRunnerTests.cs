@@ -203,6 +203,22 @@ public class DrillRunnerTests
         Assert.Equal(["line 1: shell command ignored (no NetLab counterpart): tc qdisc add dev tun0 root pfifo"], o.Warnings);
     }
 
+    /// <summary>
+    /// A blocking write() waiting for the handshake counts in sk_write_pending, so the SYN-ACK's ACK rides on the data
+    /// (tcp_rcv_synsent_state_process(); Linux 6.18 does the same: docs/drill-linux-check/write_pending.py).
+    /// </summary>
+    [Fact]
+    public void BlockingWriteDuringConnect_TheAckRidesOnTheData() => AssertPasses("""
+        0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+        +0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0
+        +0 connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)
+        +0 > S 0:0(0) <...>
+        +0 fcntl(3, F_SETFL, O_RDWR) = 0
+        +0...0.1 write(3, ..., 100) = 100
+        +.1 < S. 0:0(0) ack 1 win 65535 <mss 1460,nop,wscale 7>
+        +0 > P. 1:101(100) ack 1
+        """);
+
     [Fact]
     public void ScriptFdNumbers_NameTheSockets() => AssertPasses("""
         0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 7

@@ -172,6 +172,14 @@ public sealed partial class DrillRunner
         bool nonBlocking = f.NonBlocking || (flags & MSG_DONTWAIT) != 0;
         bool more = (flags & MSG_MORE) != 0;
         var data = new byte[length];
+        if (!nonBlocking && !more)
+        {
+            // The socket's own blocking send waits for the handshake counted in sk_write_pending, as
+            // sk_stream_wait_connect() does (the SYN-ACK's ACK is then delayed for the data: tcp_rcv_synsent_state_process()).
+            try { await f.Socket.SendAsync(data); }
+            catch (NetLabSocketException e) { return SysResult.Error(e.Errno); }
+            return new SysResult(data.Length);
+        }
         int done = 0;
         while (true)
         {
