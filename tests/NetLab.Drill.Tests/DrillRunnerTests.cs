@@ -220,6 +220,28 @@ public class DrillRunnerTests
         """);
 
     [Fact]
+    public void ExplicitSockaddrs_ChooseThePorts() => AssertPasses("""
+        0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+        +0 bind(3, {sa_family=AF_INET, sin_port=htons(9000), sin_addr=inet_addr("192.168.0.1")}, 16) = 0
+        +0 listen(3, 1) = 0
+        +0 < S 0:0(0) win 32792 <mss 1000,nop,wscale 7>
+        +0 > S. 0:0(0) ack 1 <...>
+        +0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 4
+        +0 fcntl(4, F_SETFL, O_RDWR|O_NONBLOCK) = 0
+        +0 connect(4, {sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr("192.0.2.1")}, 16) = -1 EINPROGRESS
+        +0 > S 0:0(0) <...>
+        +0 < S. 0:0(0) ack 1 win 65535 <mss 1460>
+        +0 > . 1:1(0) ack 1
+        """);
+
+    [Fact]
+    public void MalformedSockaddr_SaysWhatIsExpected()
+    {
+        var o = AssertFails("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, {sin_port=9000}, 16) = 0\n", 2);
+        Assert.Contains("bind(): the address must be ... or {sa_family=AF_INET, sin_port=htons(N)", o.Message);
+    }
+
+    [Fact]
     public void ScriptFdNumbers_NameTheSockets() => AssertPasses("""
         0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 7
         +0 close(7) = 0

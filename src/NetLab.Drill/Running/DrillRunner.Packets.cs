@@ -198,7 +198,7 @@ public sealed partial class DrillRunner
             // A SYN starts a new passive flow (a new remote port), unless it repeats the current flow's SYN.
             if (_flow is not { Passive: true, SawInboundNonSyn: false } f || f.RemoteIsn != t.Seq)
             {
-                _flow = new Flow { LocalPort = _opt.BindPort, RemotePort = _nextRemotePort++, Passive = true };
+                _flow = new Flow { LocalPort = _boundPort ?? _opt.BindPort, RemotePort = _nextRemotePort++, Passive = true };
                 _flows.Add(_flow);
             }
         }

@@ -12,6 +12,7 @@ public sealed partial class DrillRunner
     private readonly SortedDictionary<int, FdEntry> _fds = [];
     private int? _testFd; // the socket %{ }% blocks read TCP_INFO from: the last one accepted or connected
     private PendingCall? _pending;
+    private ushort? _boundPort;
 
     private sealed class FdEntry(TcpSocket socket)
     {
@@ -86,7 +87,7 @@ public sealed partial class DrillRunner
     private Task<SysResult> Exec(SyscallSpec c) => c.Name switch
     {
         "socket" => Task.FromResult(Socket(c)),
-        "bind" => WithFd(c, f => Task.FromResult(SysResult.Of(f.Socket.Bind(_opt.LocalIp, _opt.BindPort)))),
+        "bind" => WithFd(c, f => Task.FromResult(Bind(c, f))),
         "listen" => WithFd(c, f => Task.FromResult(SysResult.Of(f.Socket.Listen((int)Int(c, 1))))),
         "accept" or "accept4" => WithFd(c, f => Accept(c, f)),
         "connect" => WithFd(c, f => Connect(c, f)),
@@ -155,7 +156,8 @@ public sealed partial class DrillRunner
     private async Task<SysResult> Connect(SyscallSpec c, FdEntry f)
     {
         _testFd = (int)Int(c, 0);
-        var err = f.Socket.Connect(_opt.RemoteIp, _opt.ConnectPort);
+        if (SockAddr(c, _opt.RemoteIp, _opt.ConnectPort) is not var (ip, port)) return BadSockAddr(c);
+        var err = f.Socket.Connect(ip, port);
         if (err != Stack.Errno.EINPROGRESS || f.NonBlocking) return SysResult.Of(err);
         // inet_wait_for_connect(): sleep until the handshake ends one way or the other.
         while (f.Socket.State is TcpState.SynSent or TcpState.SynRecv) await f.Socket.WaitAsync();
@@ -226,6 +228,34 @@ public sealed partial class DrillRunner
             return done > 0 ? new SysResult(done) : SysResult.Error(err);
         }
     }
+
+    private SysResult Bind(SyscallSpec c, FdEntry f)
+    {
+        if (SockAddr(c, _opt.LocalIp, _opt.BindPort) is not var (ip, port)) return BadSockAddr(c);
+        var err = f.Socket.Bind(ip, port);
+        if (err == Stack.Errno.None) _boundPort = port; // where the remote end's SYNs go from now on
+        return SysResult.Of(err);
+    }
+
+    /// <summary>
+    /// The address of bind()/connect(): <c>...</c> means the script's default, or
+    /// <c>{sa_family=AF_INET, sin_port=htons(N), sin_addr=inet_addr("a.b.c.d")}</c> (packetdrill's sockaddr); null when malformed.
+    /// </summary>
+    private static (Core.Addressing.Ipv4Address Ip, ushort Port)? SockAddr(SyscallSpec c, Core.Addressing.Ipv4Address ip, ushort port)
+    {
+        if (Arg(c, 1) is not BraceExpr addr) return (ip, port);
+        if (addr.Field("sin_port") is CallExpr { Name: "htons", Args: [IntExpr { Value: >= 0 and <= 65535 } p] }) port = (ushort)p.Value;
+        else if (addr.Field("sin_port") is not null) return null;
+        if (addr.Field("sin_addr") is CallExpr { Name: "inet_addr", Args: [StringExpr a] })
+        {
+            if (!Core.Addressing.Ipv4Address.TryParse(a.Value, out ip)) return null;
+        }
+        else if (addr.Field("sin_addr") is not null) return null;
+        return (ip, port);
+    }
+
+    private static SysResult BadSockAddr(SyscallSpec c) =>
+        SysResult.Fail($"{c.Name}(): the address must be ... or {{sa_family=AF_INET, sin_port=htons(N), sin_addr=inet_addr(\"a.b.c.d\")}}, not {Arg(c, 1)}");
 
     private SysResult Close(SyscallSpec c, FdEntry f)
     {
