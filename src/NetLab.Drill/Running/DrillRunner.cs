@@ -319,7 +319,8 @@ public sealed partial class DrillRunner
             return sb.Append($"udp ({p.UdpLength})").ToString();
         }
         var flow = FindFlow(t.SrcPort, t.DstPort);
-        uint seqBase = flow?.LocalIsn ?? 0, ackBase = flow?.RemoteIsn ?? 0;
+        // A SYN not yet matched counts from itself: it is the ISN the next check will learn.
+        uint seqBase = flow?.LocalIsn ?? ((t.Flags & DrillFlags.Syn) != 0 ? t.Seq : 0), ackBase = flow?.RemoteIsn ?? 0;
         uint seq = t.Seq - seqBase;
         sb.Append(DrillFlags.Format(t.Flags)).Append(' ').Append(seq).Append(':').Append(seq + (uint)t.PayloadLength)
           .Append('(').Append(t.PayloadLength).Append(')');
