@@ -1,4 +1,5 @@
 using System.CommandLine;
+using NetLab.Drill.Running;
 using NetLab.Lab.Running;
 using NetLab.Lab.Scenarios;
 
@@ -26,7 +27,48 @@ public static class Program
         run.SetAction(parse => Run(parse.GetValue(file)!, parse.GetValue(outDir), parse.GetValue(seed), stdout, stderr));
         root.Subcommands.Add(run);
         root.Subcommands.Add(Attach.AttachCommand.Build(stdout, stderr));
+
+        var script = new Argument<FileInfo>("script") { Description = "The packetdrill script (.pkt) to run." };
+        var tolerance = new Option<long?>("--tolerance-usecs") { Description = "Timing tolerance in microseconds (default: the script's --tolerance_usecs, else 4000)." };
+        var verbose = new Option<bool>("--verbose") { Description = "Print every event, packet and warning as the script runs." };
+        var drill = new Command("drill", "Run a packetdrill script against a fresh NetLab host in virtual time.")
+        {
+            script, tolerance, verbose,
+        };
+        drill.SetAction(parse => Drill(parse.GetValue(script)!, parse.GetValue(tolerance), parse.GetValue(verbose), stdout, stderr));
+        root.Subcommands.Add(drill);
         return root;
+    }
+
+    /// <summary>
+    /// netlab drill: exit 0 when the script passes, 1 at the first mismatch (path:line, expected and actual packet),
+    /// <see cref="InvalidInput"/> for a script that cannot be run (syntax error with line and column, missing file).
+    /// </summary>
+    public static int Drill(FileInfo file, long? toleranceUsecs, bool verbose, TextWriter stdout, TextWriter stderr)
+    {
+        if (!file.Exists)
+        {
+            stderr.WriteLine($"netlab: {file.FullName}: No such file");
+            return InvalidInput;
+        }
+        if (toleranceUsecs is < 0)
+        {
+            stderr.WriteLine("netlab: --tolerance-usecs must not be negative");
+            return InvalidInput;
+        }
+        var outcome = DrillRunner.RunFile(file.FullName, toleranceUsecs, verbose ? stdout : null);
+        switch (outcome.Status)
+        {
+            case DrillStatus.Passed:
+                stdout.WriteLine($"{file.FullName}: pass");
+                return 0;
+            case DrillStatus.Failed:
+                stderr.WriteLine(outcome.Message);
+                return 1;
+            default:
+                stderr.WriteLine(outcome.Message);
+                return InvalidInput;
+        }
     }
 
     public static int Run(FileInfo file, DirectoryInfo? outDir, ulong? seed, TextWriter stdout, TextWriter stderr)

@@ -104,6 +104,18 @@ public sealed class Host
         return dev;
     }
 
+    /// <summary>
+    /// Adds a device whose driver lives outside NetLab.Stack (packetdrill's tun in NetLab.Drill): <paramref name="create"/>
+    /// builds it with the next ifindex.
+    /// </summary>
+    public T AddDevice<T>(Func<int, T> create) where T : NetDevice
+    {
+        var dev = create(_nextIfIndex++);
+        if (FindDevice(dev.Name) is not null) throw new ArgumentException($"RTNETLINK answers: File exists ({dev.Name})");
+        AddDevice(dev);
+        return dev;
+    }
+
     private void AddDevice(NetDevice dev)
     {
         _devices.Add(dev);

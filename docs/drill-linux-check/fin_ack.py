@@ -1,0 +1,20 @@
+# tcp/ioctl/ioctl-siocinq-fin.pkt against the real kernel: is the ACK of "FP. 1001:2001(1000)" immediate?
+import os, socket, time, sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tunpeer import *
+fd = open_tun(); defaults()
+ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); ls.bind((LOCAL, 8080)); ls.listen(1)
+p = Peer(fd)
+time.sleep(0.1)
+p.send("S", 0, None, 20000, bytes([2, 4, 0x03, 0xe8, 4, 2, 1, 1]))
+p.recv(1)
+time.sleep(0.1)
+p.send(".", 1, 1, 20000)
+c, _ = ls.accept()
+p.send("P.", 1, 1, 257, plen=1000)
+p.recv(1)
+time.sleep(0.02); c.recv(1000)
+time.sleep(0.08)
+t = p.now(); p.send("FP.", 1001, 1, 257, plen=1000)
+r = p.recv(1)
+print(f"ACK of FIN after {1000*(r[0]-t):.1f} ms" if r else "no ACK")

@@ -1,0 +1,31 @@
+# tcp/sack/sack-shift-sacked-2-6-8-3-9-nofack.pkt lines 23-45 against the real kernel.
+import os, socket, time, sys, struct
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tunpeer import *
+fd = open_tun(); defaults()
+ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); ls.bind((LOCAL, 8080)); ls.listen(1)
+p = Peer(fd)
+p.send("S", 0, None, 32792, bytes([2, 4, 0x03, 0xe8, 4, 2, 1, 1, 1, 3, 3, 7]))
+p.recv(1)
+time.sleep(0.1)
+p.send(".", 1, 1, 1024)
+c, _ = ls.accept()
+c.send(b"x" * 10000)
+p.drain(0.03)
+time.sleep(0.07)
+def sack(blocks):
+    o = bytes([1, 1, 5, 2 + 8 * len(blocks)])
+    for a, b in blocks: o += struct.pack("!II", p.isn + a, p.isn + b)
+    return o
+p.send(".", 1, 1, 257, sack([(2001, 3001)])); time.sleep(0.001)
+p.send(".", 1, 1, 257, sack([(2001, 3001), (6001, 7001)])); time.sleep(0.001)
+p.send(".", 1, 1, 257, sack([(2001, 3001), (6001, 7001), (8001, 9001)]))
+p.drain(0.007)
+p.send(".", 1, 1, 257, sack([(2001, 4001), (6001, 7001), (8001, 9001)]))
+p.drain(0.01)
+print("--- the ACK in question (SACK 8001:10001):")
+p.send(".", 1, 1, 257, sack([(2001, 4001), (6001, 7001), (8001, 10001)]))
+p.drain(0.08)
+print("--- +.083 ack 1001")
+p.send(".", 1, 1001, 257, sack([(2001, 4001), (6001, 7001), (8001, 10001)]))
+p.drain(0.05)
