@@ -294,4 +294,34 @@ public class DrillRunnerTests
             Assert.False(string.IsNullOrEmpty(outcome.Message));
         }, iter: 1000);
     }
+
+    [Fact]
+    public void OutboundSegments_AreAggregatedUpToTheScriptPacketsPayload_AsPacketdrillDoes()
+    {
+        // At a 100 ms RTT Linux (and NetLab) send two-segment GSO skbs; packetdrill joins them for the script.
+        AssertPasses(Accepted + """
+            +0 write(4, ..., 4000) = 4000
+            +0 > P. 1:4001(4000) ack 1
+            """);
+    }
+
+    [Fact]
+    public void StrictSegments_TurnsAggregationOff()
+    {
+        var o = AssertFails("--strict_segments\n" + Accepted + """
+            +0 write(4, ..., 4000) = 4000
+            +0 > P. 1:4001(4000) ack 1
+            """, 12);
+        Assert.Contains("live packet field tcp_data_len: expected: 4000 (0xfa0) vs actual: 2000 (0x7d0)", o.Message);
+    }
+
+    [Fact]
+    public void AggregationThatOvershootsTheScriptPacket_Fails()
+    {
+        var o = AssertFails(Accepted + """
+            +0 write(4, ..., 4000) = 4000
+            +0 > P. 1:3001(3000) ack 1
+            """, 11);
+        Assert.Contains("live packet field tcp_data_len: expected: 3000 (0xbb8) vs actual: 4000 (0xfa0)", o.Message);
+    }
 }
