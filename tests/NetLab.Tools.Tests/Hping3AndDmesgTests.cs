@@ -10,22 +10,13 @@ namespace NetLab.Tools.Tests;
 /// <summary>hping3's TCP mode over a raw IP_HDRINCL socket, and dmesg, on a — sw — b (100 Mbit/s, 1 ms).</summary>
 public class Hping3AndDmesgTests
 {
-    private static (Task<int> Task, CapturingOutput Out, CancellationTokenSource Stop) Start(World w, Host h, string cmd)
-    {
-        var output = new CapturingOutput(w.Scheduler);
-        var stop = new CancellationTokenSource();
-        var task = ToolRunner.RunAsync(h, cmd, output, stop.Token);
-        w.RunFor(SimDuration.FromMilliseconds(10));
-        return (task, output, stop);
-    }
-
     [Fact]
     public void Syn_ToAListener_PrintsSynAckReplies_AndToAClosedPort_RstAck()
     {
         var (w, a, b) = Nets.Lan2();
         using (w)
         {
-            Start(w, b, "tcprr -s -p 80");
+            Nets.Start(w, b, "tcprr -s -p 80");
             var (status, o) = Nets.Run(w, a, "hping3 -S -p 80 -c 3 10.0.0.2");
             Assert.Equal(0, status);
             Assert.Equal("HPING 10.0.0.2 (eth0 10.0.0.2): S set, 40 headers + 0 data bytes", o.Lines[0]);
@@ -47,7 +38,7 @@ public class Hping3AndDmesgTests
         var (w, a, b) = Nets.Lan2();
         using (w)
         {
-            Start(w, b, "tcprr -s -p 80");
+            Nets.Start(w, b, "tcprr -s -p 80");
             var (status, o) = Nets.Run(w, a, "hping3 -S -p 80 -c 2 -a 10.0.0.99 -s 2000 10.0.0.2");
             Assert.Equal(1, status);
             Assert.Equal("2 packets tramitted, 0 packets received, 100% packet loss", o.Errors[2]);
@@ -66,7 +57,7 @@ public class Hping3AndDmesgTests
         using (w)
         {
             Nets.Run(w, a, "ping -c 1 10.0.0.2"); // resolve b first: a flood into an unresolved neighbour queues and drops
-            var flood = Start(w, a, "hping3 -S -p 80 --flood --rand-source 10.0.0.2");
+            var flood = Nets.Start(w, a, "hping3 -S -p 80 --flood --rand-source 10.0.0.2");
             w.RunFor(SimDuration.FromMilliseconds(90));
             flood.Stop.Cancel();
             Assert.Equal(1, w.Scheduler.Run(flood.Task));

@@ -21,22 +21,13 @@ public sealed class HttpAndServeTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static (Task<int> Task, CapturingOutput Out, CancellationTokenSource Stop) Start(World w, Host h, string cmd)
-    {
-        var output = new CapturingOutput(w.Scheduler);
-        var stop = new CancellationTokenSource();
-        var task = ToolRunner.RunAsync(h, cmd, output, stop.Token);
-        w.RunFor(SimDuration.FromMilliseconds(10));
-        return (task, output, stop);
-    }
-
     [Fact]
     public void Curl_GetsFiles_HeadPrintsTheHead_MissingIs404_AndTheServerLogsEachRequest()
     {
         var (w, a, b) = Nets.Lan2();
         using (w)
         {
-            var server = Start(w, b, $"serve tcp:80:http:{_dir}");
+            var server = Nets.Start(w, b, $"serve tcp:80:http:{_dir}");
             var get = Nets.Run(w, a, "curl http://10.0.0.2/");
             Assert.Equal(0, get.Status);
             Assert.Equal(["<h1>NetLab</h1>"], get.Out.Lines);
@@ -70,7 +61,7 @@ public sealed class HttpAndServeTests : IDisposable
         var (w, a, b) = Nets.Lan2();
         using (w)
         {
-            var server = Start(w, b, $"serve tcp:80:http:{_dir}");
+            var server = Nets.Start(w, b, $"serve tcp:80:http:{_dir}");
             var c = a.Tcp.Open();
             var requests = "GET /index.html HTTP/1.1\r\nHost: b\r\n\r\nGET /nope HTTP/1.1\r\nHost: b\r\n\r\nHEAD / HTTP/1.0\r\n\r\n";
             var reply = new MemoryStream();
@@ -101,7 +92,7 @@ public sealed class HttpAndServeTests : IDisposable
         var (w, a, b) = Nets.Lan2();
         using (w)
         {
-            var server = Start(w, b, "serve tcp:7:echo tcp:9:discard udp:7:echo");
+            var server = Nets.Start(w, b, "serve tcp:7:echo tcp:9:discard udp:7:echo");
             var echo = Nets.Run(w, a, "nc -N 10.0.0.2 7 <<< hello");
             Assert.Equal(["hello"], echo.Out.Lines);
             Nets.Run(w, a, "nc -N 10.0.0.2 9 <<< gone");
@@ -123,7 +114,7 @@ public sealed class HttpAndServeTests : IDisposable
         var (w, _, b) = Nets.Lan2();
         using (w)
         {
-            var first = Start(w, b, "serve tcp:7:echo");
+            var first = Nets.Start(w, b, "serve tcp:7:echo");
             var second = Nets.Run(w, b, "serve udp:7:echo tcp:7:discard");
             Assert.Equal(1, second.Status);
             Assert.Equal(["serve: tcp:7:discard: bind: Address already in use"], second.Out.Errors);
@@ -148,7 +139,7 @@ public sealed class HttpAndServeTests : IDisposable
         var (w, a, b) = Nets.Lan2();
         using (w)
         {
-            var server = Start(w, b, $"serve tcp:80:http:{_dir}");
+            var server = Nets.Start(w, b, $"serve tcp:80:http:{_dir}");
             var r = Nets.Run(w, a, $"curl -s -r {range} -o {output} -w '%{{http_code}} %{{size_download}}\\n' http://10.0.0.2/digits");
             Assert.Equal([codeAndSize], r.Out.Lines);
             Assert.Equal(body, File.ReadAllText(output));

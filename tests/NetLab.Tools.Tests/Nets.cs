@@ -75,6 +75,16 @@ internal static class Nets
         return (status, output);
     }
 
+    /// <summary>Starts a long-running tool (a server) on <paramref name="h"/> and lets it come up for 10 ms.</summary>
+    public static (Task<int> Task, CapturingOutput Out, CancellationTokenSource Stop) Start(World w, Host h, string cmd)
+    {
+        var output = new CapturingOutput(w.Scheduler);
+        var stop = new CancellationTokenSource();
+        var task = ToolRunner.RunAsync(h, cmd, output, stop.Token);
+        w.RunFor(SimDuration.FromMilliseconds(10));
+        return (task, output, stop);
+    }
+
     /// <summary>Serialisation of a frame of <paramref name="frameBytes"/> on <see cref="Lan"/> plus its delay.</summary>
     public static long HopNs(int frameBytes) => Channel.SerializationNs(frameBytes, Lan.RateBitsPerSecond) + Lan.Delay.Nanoseconds;
 }

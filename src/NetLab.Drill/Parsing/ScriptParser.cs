@@ -397,6 +397,22 @@ public sealed class ScriptParser
 
     // ------------------------------------------------------------------ system calls
 
+    /// <summary>The comma-separated expressions after an opening parenthesis, through the closing one.</summary>
+    private List<Expr> ParseArguments(string what)
+    {
+        var args = new List<Expr>();
+        SkipTrivia();
+        if (TryChar(')')) return args;
+        while (true)
+        {
+            args.Add(ParseExpr());
+            SkipTrivia();
+            if (TryChar(',')) continue;
+            if (TryChar(')')) return args;
+            throw Error($"expected ',' or ')' in {what}");
+        }
+    }
+
     // syscall_spec: opt_end_time function_name function_arguments '=' expression opt_errno opt_note
     private SyscallSpec ParseSyscall(long? endUs)
     {
@@ -404,19 +420,7 @@ public sealed class ScriptParser
         string name = ReadWord();
         SkipBlanks();
         Expect('(');
-        var args = new List<Expr>();
-        SkipTrivia();
-        if (!TryChar(')'))
-        {
-            while (true)
-            {
-                args.Add(ParseExpr());
-                SkipTrivia();
-                if (TryChar(',')) continue;
-                if (TryChar(')')) break;
-                throw Error($"expected ',' or ')' in the arguments of {name}()");
-            }
-        }
+        var args = ParseArguments($"the arguments of {name}()");
         SkipBlanks();
         if (!TryChar('=')) throw Error($"expected '= result' after {name}(...)");
         SkipBlanks();
@@ -484,19 +488,7 @@ public sealed class ScriptParser
             if (Peek() == '(')
             {
                 Advance();
-                var args = new List<Expr>();
-                SkipTrivia();
-                if (!TryChar(')'))
-                {
-                    while (true)
-                    {
-                        args.Add(ParseExpr());
-                        SkipTrivia();
-                        if (TryChar(',')) continue;
-                        if (TryChar(')')) break;
-                        throw Error($"expected ',' or ')' in {w}(...)");
-                    }
-                }
+                var args = ParseArguments($"{w}(...)");
                 e = new CallExpr(pos, w, args);
             }
             SkipBlanks();
