@@ -74,6 +74,7 @@ public sealed class Channel : IWire
             // netem corrupt: a single bit error at a random position.
             int bit = (int)_rng.NextUInt32((uint)frame.Length * 8);
             frame.Data[bit >> 3] ^= (byte)(1 << (bit & 7));
+            frame.ChecksumUnnecessary = false; // the receiver must find the error
             Stats.Corrupted++;
         }
         long jitter = p.Jitter.Nanoseconds == 0 ? 0 : (long)((_rng.NextDouble() * 2 - 1) * p.Jitter.Nanoseconds);

@@ -46,6 +46,12 @@ public sealed class Packet : IDisposable
     public int GsoSize;
     /// <summary>skb_shinfo(skb)->gso_segs: how many wire segments this packet stands for (1 for a plain packet).</summary>
     public int GsoSegs = 1;
+    /// <summary>
+    /// The transport checksum is known good (skb->ip_summed CHECKSUM_UNNECESSARY / CHECKSUM_PARTIAL): the local stack
+    /// computed it and nothing has changed the bytes since, as for packets crossing a veth. The receiving stack then
+    /// skips verifying it; a link that corrupts a frame clears it, so the receiver finds the bad checksum.
+    /// </summary>
+    public bool ChecksumUnnecessary;
 
     /// <summary>Prepends <paramref name="n"/> bytes and returns them (skb_push).</summary>
     public Span<byte> Push(int n)
@@ -102,6 +108,7 @@ public sealed class Packet : IDisposable
         p.Timestamp = Timestamp;
         p.GsoSize = GsoSize;
         p.GsoSegs = GsoSegs;
+        p.ChecksumUnnecessary = ChecksumUnnecessary;
         return p;
     }
 
@@ -127,6 +134,7 @@ public sealed class Packet : IDisposable
         Timestamp = 0;
         GsoSize = 0;
         GsoSegs = 1;
+        ChecksumUnnecessary = false;
     }
 
     public void Dispose() => _pool.Return(this);

@@ -53,6 +53,7 @@ internal static class Gso
             if (!first) flags &= ~TcpFlags.Cwr;
             tcp.Flags = flags;
             tcp.FillChecksum(src, dst);
+            seg.ChecksumUnnecessary = true;
             seg.NetworkOffset = seg.DataOffset + segNet;
             seg.TransportOffset = seg.DataOffset + segTransport;
             seg.Protocol = frame.Protocol;

@@ -190,12 +190,13 @@ public readonly record struct TcpRepr(
 
     /// <summary>
     /// Parses a view made by <see cref="TcpHeaderView.TryCreate"/>, verifying the checksum first (Linux drops a bad
-    /// one in tcp_v4_rcv() with TCP_MIB_CSUMERRORS, SKB_DROP_REASON_TCP_CSUM). Allocates nothing.
+    /// one in tcp_v4_rcv() with TCP_MIB_CSUMERRORS, SKB_DROP_REASON_TCP_CSUM), unless <paramref name="verifyChecksum"/>
+    /// is false (skb_csum_unnecessary()). Allocates nothing.
     /// </summary>
-    public static bool TryParse(TcpHeaderView view, Ipv4Address src, Ipv4Address dst, out TcpRepr repr)
+    public static bool TryParse(TcpHeaderView view, Ipv4Address src, Ipv4Address dst, out TcpRepr repr, bool verifyChecksum = true)
     {
         repr = default;
-        if (!view.VerifyChecksum(src, dst)) return false;
+        if (verifyChecksum && !view.VerifyChecksum(src, dst)) return false;
         repr = new(view.SourcePort, view.DestinationPort, view.SequenceNumber, view.AcknowledgmentNumber, view.Flags,
             view.Window, TcpOptionSet.Parse(view.Options), view.Segment.Length - view.HeaderLength, view.UrgentPointer);
         return true;

@@ -363,7 +363,7 @@ public sealed class TcpLayer
             _host.Drop(pkt, SkbDropReason.PktTooSmall);
             return;
         }
-        if (!TcpRepr.TryParse(view, src, dst, out var repr))
+        if (!TcpRepr.TryParse(view, src, dst, out var repr, verifyChecksum: !pkt.ChecksumUnnecessary))
         {
             stats.Inc(TcpMib.InCsumErrors);
             stats.Inc(TcpMib.InErrs);

@@ -212,6 +212,7 @@ public sealed partial class TcpSocket
         pkt.TransportOffset = pkt.DataOffset;
         pkt.GsoSize = gsoSize;
         pkt.GsoSegs = segs;
+        pkt.ChecksumUnnecessary = true;
         if ((flags & TcpFlags.Ack) != 0) EventAckSent();
         // __tcp_transmit_skb(): OutSegs counts new sequence space and pure control segments, not retransmissions.
         var endSeq = seq + len + ((flags & TcpFlags.Syn) != 0 ? 1 : 0) + ((flags & TcpFlags.Fin) != 0 ? 1 : 0);
