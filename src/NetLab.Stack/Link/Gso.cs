@@ -1,3 +1,4 @@
+using NetLab.Core.Checksums;
 using NetLab.Core.Packets;
 using NetLab.Stack.IPv4;
 using NetLab.Stack.Tcp;
@@ -40,7 +41,7 @@ internal static class Gso
             var seg = pool.RentUninitialized(PacketPool.DefaultHeadroom, headers + n);
             var d = seg.Data;
             frame.Data[..headers].CopyTo(d);
-            frame.Data.Slice(headers + off, n).CopyTo(d[headers..]);
+            ulong payloadSum = InternetChecksum.CopyAndAdd(0, frame.Data.Slice(headers + off, n), d[headers..]);
             int segNet = net - start, segTransport = transport - start;
             var sip = Ipv4HeaderView.ForEmit(d[segNet..]);
             sip.TotalLength = (ushort)(ipLen + tcpLen + n);
@@ -52,7 +53,11 @@ internal static class Gso
             if (!last) flags &= ~(TcpFlags.Fin | TcpFlags.Psh);
             if (!first) flags &= ~TcpFlags.Cwr;
             tcp.Flags = flags;
-            tcp.FillChecksum(src, dst);
+            // The checksum from the header's sum and the payload's, summed while copying (csum_partial_copy).
+            var th = d.Slice(segTransport, tcpLen);
+            tcp.Checksum = 0;
+            tcp.Checksum = InternetChecksum.Finish(InternetChecksum.Add(
+                InternetChecksum.PseudoHeader(src, dst, IpProtocol.Tcp, tcpLen + n) + payloadSum, th));
             seg.ChecksumUnnecessary = true;
             seg.NetworkOffset = seg.DataOffset + segNet;
             seg.TransportOffset = seg.DataOffset + segTransport;

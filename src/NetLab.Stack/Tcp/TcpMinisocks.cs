@@ -4,7 +4,16 @@ using NetLab.Core.Time;
 namespace NetLab.Stack.Tcp;
 
 /// <summary>A connection's 4-tuple from our side (the key of the established, request and TIME_WAIT hashes).</summary>
-internal readonly record struct FourTuple(Ipv4Address Local, ushort LocalPort, Ipv4Address Remote, ushort RemotePort);
+internal readonly record struct FourTuple(Ipv4Address Local, ushort LocalPort, Ipv4Address Remote, ushort RemotePort)
+{
+    // Every segment looks its socket up by this key (__inet_lookup_established): compare and hash the raw words
+    // rather than field by field through EqualityComparer.
+    public bool Equals(FourTuple o) =>
+        Local.Value == o.Local.Value && Remote.Value == o.Remote.Value && LocalPort == o.LocalPort && RemotePort == o.RemotePort;
+
+    public override int GetHashCode() =>
+        (int)((Local.Value * 0x9E3779B1u) ^ (Remote.Value * 0x85EBCA77u) ^ ((uint)LocalPort << 16 | RemotePort) * 0xC2B2AE3Du);
+}
 
 /// <summary>
 /// A request sock (struct tcp_request_sock, state TCP_NEW_SYN_RECV): what a listener keeps for a

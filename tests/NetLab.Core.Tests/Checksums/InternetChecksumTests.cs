@@ -211,4 +211,16 @@ public class InternetChecksumTests
             Assert.True(InternetChecksum.IsValid(data));
         });
     }
+
+    [Fact]
+    public void CopyAndAdd_CopiesTheBytes_AndSumsThemAsAddDoes()
+    {
+        Gen.Select(Gen.Byte.Array[0, 3000], Gen.ULong[0, 0xFFFF_FFFF]).Sample((data, start) =>
+        {
+            var copy = new byte[data.Length + 3];
+            ulong fused = InternetChecksum.CopyAndAdd(start, data, copy);
+            Assert.Equal(data, copy[..data.Length]);
+            Assert.Equal(InternetChecksum.Fold(InternetChecksum.Add(start, data)), InternetChecksum.Fold(fused));
+        });
+    }
 }
